@@ -1,0 +1,1 @@
+"""Horae: a self-hostable calendar and scheduling API server, wire-compatible with Cronofy API v1."""

@@ -1,0 +1,1 @@
+"""Adapters for infrastructure ports: clock, secret box, password hashing, rate limiting."""

@@ -1,0 +1,1 @@
+"""The Cronofy v1 JSON API and OAuth endpoints (FastAPI)."""

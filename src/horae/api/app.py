@@ -1,0 +1,53 @@
+"""The app factory: API routes, pages, error mapping, middleware, and the embedded worker's lifespan."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from starlette.middleware.sessions import SessionMiddleware
+
+from horae import __doc__ as horae_doc
+from horae.api import errors, openapi
+from horae.api.middleware import RequestContext
+from horae.api.routes import identity, meta, oauth
+from horae.container import Container
+from horae.web import pages
+
+
+def create_app(container: Container) -> FastAPI:
+    """A ready ASGI app over an assembled container."""
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        if container.settings.embedded_worker:
+            container.background.start()
+        try:
+            yield
+        finally:
+            container.background.stop()
+
+    app = FastAPI(
+        title="Horae",
+        version="0.1.0",
+        description=(horae_doc or "").strip(),
+        lifespan=lifespan,
+        docs_url="/docs",
+        redoc_url=None,
+    )
+    app.state.container = container
+    errors.install(app)
+    openapi.install(app)
+    for router in (oauth.router, identity.router, meta.router, pages.router):
+        app.include_router(router)
+    pages.mount_static(app)
+    app.add_middleware(
+        SessionMiddleware,
+        secret_key=container.session_secret,
+        session_cookie="horae_session",
+        same_site="lax",
+        https_only=container.settings.public_base_url.startswith("https://"),
+    )
+    app.add_middleware(RequestContext)
+    return app

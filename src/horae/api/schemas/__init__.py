@@ -1,0 +1,1 @@
+"""Wire shapes of requests and responses, named as Cronofy names them."""

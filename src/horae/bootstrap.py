@@ -1,0 +1,101 @@
+"""Composition root: settings in, a wired Container out; also migrations and the demo seed."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+from pathlib import Path
+
+import redis
+from alembic import command
+from alembic.config import Config
+from huey import Huey
+
+from horae.adapters.clock import SystemClock
+from horae.adapters.passwords import Argon2PasswordHasher
+from horae.adapters.ratelimit import MemoryRateLimiter, RedisRateLimiter
+from horae.adapters.secretbox import AesGcmSecretBox, load_or_create_key
+from horae.container import Container
+from horae.db.engine import make_engine
+from horae.db.mapping import start_mappers
+from horae.db.uow import SqlUnitOfWorkFactory
+from horae.ports import Clock, RateLimiter
+from horae.services.accounts import AccountService
+from horae.services.applications import ApplicationService
+from horae.services.identity import REVOKE_PROFILE, IdentityService
+from horae.services.jobs import JobRunner
+from horae.services.oauth import OAuthService
+from horae.settings import Settings
+from horae.worker import consumer
+from horae.worker.consumer import EmbeddedWorker
+from horae.worker.queue import HueyJobQueue, build_huey
+
+MIGRATIONS = Path(__file__).parent / "db" / "migrations"
+
+
+def master_key(settings: Settings) -> bytes:
+    """The 32-byte master key: from settings, or generated into the data directory on first run."""
+    if settings.secret_key:
+        return base64.b64decode(settings.secret_key)
+    return load_or_create_key(settings.data_dir / "master.key")
+
+
+def migrate(settings: Settings) -> None:
+    """Bring the database schema up to date (`horae migrate`; `serve` does it on start)."""
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    config.attributes["url"] = settings.resolved_database_url()
+    command.upgrade(config, "head")
+
+
+def build(settings: Settings, clock: Clock | None = None) -> Container:
+    """Wire adapters and services for the deployment the settings describe."""
+    return _wire(settings, clock)[0]
+
+
+def run_worker(settings: Settings) -> None:
+    """`horae worker`: consume jobs in the foreground until SIGTERM or SIGINT."""
+    container, huey = _wire(settings, None)
+    consumer.run_worker(huey, container.runner, settings.worker_threads, settings.job_poll_seconds)
+
+
+def _wire(settings: Settings, clock: Clock | None) -> tuple[Container, Huey]:
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    start_mappers()
+    clock = clock or SystemClock()
+    key = master_key(settings)
+    box = AesGcmSecretBox(key)
+    engine = make_engine(settings.resolved_database_url())
+    huey = build_huey(settings.queue_url, settings.data_dir)
+    queue = HueyJobQueue(huey)
+    uow = SqlUnitOfWorkFactory(engine, queue)
+    hasher = Argon2PasswordHasher(settings.password_time_cost, settings.password_memory_cost)
+    applications = ApplicationService(uow, clock, box)
+    identity = IdentityService(uow, clock)
+    runner = JobRunner(uow, clock, {REVOKE_PROFILE: identity.finish_profile_revoke})
+    queue.bind(runner.run)
+    container = Container(
+        settings=settings,
+        clock=clock,
+        uow=uow,
+        applications=applications,
+        accounts=AccountService(uow, clock, hasher),
+        oauth=OAuthService(uow, clock, applications, settings.access_token_ttl_seconds),
+        identity=identity,
+        runner=runner,
+        rate_limiter=_rate_limiter(settings),
+        background=EmbeddedWorker(huey, runner, settings.worker_threads, settings.job_poll_seconds),
+        session_secret=hmac.new(key, b"horae web sessions", hashlib.sha256).hexdigest(),
+    )
+    return container, huey
+
+
+def _rate_limiter(settings: Settings) -> RateLimiter:
+    url = settings.resolved_redis_url()
+    if url:
+        return RedisRateLimiter(
+            redis.Redis.from_url(url), settings.rate_limit_per_second, settings.rate_limit_per_minute
+        )
+    return MemoryRateLimiter(settings.rate_limit_per_second, settings.rate_limit_per_minute)

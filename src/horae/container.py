@@ -1,0 +1,30 @@
+"""The assembled application: services and adapters that entry points (API, pages, worker) use."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from horae.ports import Background, Clock, RateLimiter, UnitOfWorkFactory
+from horae.services.accounts import AccountService
+from horae.services.applications import ApplicationService
+from horae.services.identity import IdentityService
+from horae.services.jobs import JobRunner
+from horae.services.oauth import OAuthService
+from horae.settings import Settings
+
+
+@dataclass
+class Container:
+    """Everything an entry point needs, built once by bootstrap."""
+
+    settings: Settings
+    clock: Clock
+    uow: UnitOfWorkFactory
+    applications: ApplicationService
+    accounts: AccountService
+    oauth: OAuthService
+    identity: IdentityService
+    runner: JobRunner
+    rate_limiter: RateLimiter
+    background: Background
+    session_secret: str

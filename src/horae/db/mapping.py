@@ -1,0 +1,35 @@
+"""Classical mapping: domain dataclasses are mapped onto tables here, so the domain never imports SQLAlchemy."""
+
+from __future__ import annotations
+
+from sqlalchemy import Table
+from sqlalchemy.orm import registry
+
+from horae.db import tables
+from horae.domain import model
+
+mapper_registry = registry()
+_started = False
+
+
+def start_mappers() -> None:
+    """Map every entity once per process; later calls do nothing."""
+    global _started
+    if _started:
+        return
+    pairs: list[tuple[type, Table]] = [
+        (model.Person, tables.people),
+        (model.Account, tables.accounts),
+        (model.Profile, tables.profiles),
+        (model.Calendar, tables.calendars),
+        (model.Application, tables.applications),
+        (model.ClientSecret, tables.client_secrets),
+        (model.Grant, tables.grants),
+        (model.AuthorizationCode, tables.authorization_codes),
+        (model.Token, tables.tokens),
+        (model.WebSession, tables.web_sessions),
+        (model.Job, tables.jobs),
+    ]
+    for entity, table in pairs:
+        mapper_registry.map_imperatively(entity, table)
+    _started = True

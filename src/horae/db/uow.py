@@ -1,0 +1,79 @@
+"""Unit of work: one transaction, its repositories, and the job wake-ups sent once it commits."""
+
+from __future__ import annotations
+
+from types import TracebackType
+
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from horae.db import repositories as r
+from horae.ports import JobQueue
+
+
+class SqlUnitOfWork:
+    """A transaction over the database; jobs it adds are handed to the queue only after commit."""
+
+    people: r.PersonRepository
+    accounts: r.AccountRepository
+    profiles: r.ProfileRepository
+    calendars: r.CalendarRepository
+    applications: r.ApplicationRepository
+    client_secrets: r.ClientSecretRepository
+    grants: r.GrantRepository
+    codes: r.AuthorizationCodeRepository
+    tokens: r.TokenRepository
+    web_sessions: r.WebSessionRepository
+    jobs: r.JobRepository
+
+    def __init__(self, session_factory: sessionmaker[Session], queue: JobQueue) -> None:
+        self._session_factory = session_factory
+        self._queue = queue
+
+    def __enter__(self) -> SqlUnitOfWork:
+        self.session = self._session_factory()
+        s = self.session
+        self.people = r.PersonRepository(s)
+        self.accounts = r.AccountRepository(s)
+        self.profiles = r.ProfileRepository(s)
+        self.calendars = r.CalendarRepository(s)
+        self.applications = r.ApplicationRepository(s)
+        self.client_secrets = r.ClientSecretRepository(s)
+        self.grants = r.GrantRepository(s)
+        self.codes = r.AuthorizationCodeRepository(s)
+        self.tokens = r.TokenRepository(s)
+        self.web_sessions = r.WebSessionRepository(s)
+        self.jobs = r.JobRepository(s)
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        # Detach first so entities handed out keep their loaded values; then drop anything
+        # not committed.
+        self.session.expunge_all()
+        self.session.rollback()
+        self.session.close()
+
+    def flush(self) -> None:
+        self.session.flush()
+
+    def commit(self) -> None:
+        self.session.commit()
+        woken, self.jobs.added = self.jobs.added, []
+        if woken:
+            # After commit, so a worker never looks for a job that is not yet visible. If the
+            # process dies right here the sweeper still finds the job: nothing is lost.
+            self._queue.wake(woken)
+
+
+class SqlUnitOfWorkFactory:
+    """Makes units of work over one engine."""
+
+    def __init__(self, engine: Engine, queue: JobQueue) -> None:
+        self.engine = engine
+        self.queue = queue
+        self._sessions = sessionmaker(bind=engine, expire_on_commit=False)
+
+    def __call__(self) -> SqlUnitOfWork:
+        return SqlUnitOfWork(self._sessions, self.queue)

@@ -1,0 +1,1 @@
+"""Pure domain: entities, scopes, identifiers and rules; no I/O, no frameworks."""

@@ -1,0 +1,153 @@
+"""Ports: the Protocols services depend on; db/, adapters/ and worker/ implement them."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from types import TracebackType
+from typing import Protocol, Self, TypeVar
+
+from horae.domain import model
+
+E = TypeVar("E")
+
+
+class Clock(Protocol):
+    """Where "now" comes from; injected so tests can travel in time."""
+
+    def now(self) -> datetime: ...
+
+
+class SecretBox(Protocol):
+    """Seals secrets at rest (AES-256-GCM) and opens them again."""
+
+    def seal(self, plain: str) -> str: ...
+    def open(self, sealed: str) -> str: ...
+
+
+class PasswordHasher(Protocol):
+    """Hashes people's passwords (argon2id)."""
+
+    def hash(self, password: str) -> str: ...
+    def verify(self, hashed: str, password: str) -> bool: ...
+    def needs_rehash(self, hashed: str) -> bool: ...
+
+
+class JobQueue(Protocol):
+    """Tells workers that committed jobs are waiting; losing a wake-up only delays a job."""
+
+    def wake(self, job_ids: Sequence[str]) -> None: ...
+
+
+class Background(Protocol):
+    """Background work that runs inside the server process (the embedded worker)."""
+
+    def start(self) -> None: ...
+    def stop(self) -> None: ...
+
+
+@dataclass(frozen=True)
+class RateDecision:
+    """The outcome of counting one request against an application's limits."""
+
+    allowed: bool
+    limit: int
+    remaining: int
+    reset_seconds: int
+
+
+class RateLimiter(Protocol):
+    """Counts requests per key across every process that shares it."""
+
+    def hit(self, key: str) -> RateDecision: ...
+
+
+class Repository(Protocol[E]):
+    def add(self, item: E) -> None: ...
+    def get(self, key: str) -> E | None: ...
+
+
+class PersonRepository(Repository[model.Person], Protocol):
+    def by_email(self, email: str) -> model.Person | None: ...
+
+
+class AccountRepository(Repository[model.Account], Protocol):
+    def by_person(self, person_id: str) -> model.Account | None: ...
+
+
+class ProfileRepository(Repository[model.Profile], Protocol):
+    def for_account(self, account_id: str) -> list[model.Profile]: ...
+
+
+class CalendarRepository(Repository[model.Calendar], Protocol):
+    def for_account(self, account_id: str) -> list[model.Calendar]: ...
+
+
+class ApplicationRepository(Repository[model.Application], Protocol):
+    def by_client_id(self, client_id: str) -> model.Application | None: ...
+    def list_all(self) -> list[model.Application]: ...
+
+
+class ClientSecretRepository(Repository[model.ClientSecret], Protocol):
+    def by_digest(self, secret_digest: str) -> model.ClientSecret | None: ...
+    def for_application(self, application_id: str) -> list[model.ClientSecret]: ...
+
+
+class GrantRepository(Repository[model.Grant], Protocol):
+    def active_for(self, account_id: str, application_id: str) -> list[model.Grant]: ...
+
+
+class AuthorizationCodeRepository(Repository[model.AuthorizationCode], Protocol):
+    def consume(self, code_digest: str, now: datetime) -> bool: ...
+
+
+class TokenRepository(Repository[model.Token], Protocol):
+    def revoke_grant(self, grant_id: str, now: datetime) -> None: ...
+
+
+class WebSessionRepository(Repository[model.WebSession], Protocol):
+    def delete(self, id_digest: str) -> None: ...
+
+
+class JobRepository(Repository[model.Job], Protocol):
+    def claim(self, job_id: str, now: datetime, lease: timedelta) -> bool: ...
+    def due(self, now: datetime, limit: int) -> Sequence[str]: ...
+    def counts(self) -> dict[str, int]: ...
+
+
+class UnitOfWork(Protocol):
+    """One transaction and the repositories that work inside it."""
+
+    @property
+    def people(self) -> PersonRepository: ...
+    @property
+    def accounts(self) -> AccountRepository: ...
+    @property
+    def profiles(self) -> ProfileRepository: ...
+    @property
+    def calendars(self) -> CalendarRepository: ...
+    @property
+    def applications(self) -> ApplicationRepository: ...
+    @property
+    def client_secrets(self) -> ClientSecretRepository: ...
+    @property
+    def grants(self) -> GrantRepository: ...
+    @property
+    def codes(self) -> AuthorizationCodeRepository: ...
+    @property
+    def tokens(self) -> TokenRepository: ...
+    @property
+    def web_sessions(self) -> WebSessionRepository: ...
+    @property
+    def jobs(self) -> JobRepository: ...
+
+    def __enter__(self) -> Self: ...
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None: ...
+    def flush(self) -> None: ...
+    def commit(self) -> None: ...
+
+
+UnitOfWorkFactory = Callable[[], UnitOfWork]

@@ -1,0 +1,87 @@
+"""Running outbox jobs: claim one safely, run its handler in a transaction, retry or give up."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from datetime import timedelta
+from typing import Any
+
+from horae.domain import ids, retry
+from horae.domain.model import Job
+from horae.ports import Clock, UnitOfWork, UnitOfWorkFactory
+
+JobHandler = Callable[[UnitOfWork, dict[str, Any]], None]
+log = logging.getLogger(__name__)
+
+
+def new_job(clock: Clock, kind: str, payload: dict[str, Any], dedupe_key: str | None = None) -> Job:
+    """A pending job, due now; add it to a unit of work to write it together with its cause."""
+    now = clock.now()
+    return Job(ids.new_id("job"), kind, payload, "pending", now, now, dedupe_key=dedupe_key)
+
+
+class JobRunner:
+    """Executes jobs by id. Safe to call twice for one job, from any number of workers at once."""
+
+    def __init__(
+        self,
+        uow: UnitOfWorkFactory,
+        clock: Clock,
+        handlers: dict[str, JobHandler],
+        lease: timedelta = timedelta(minutes=5),
+        schedule: tuple[timedelta, ...] = retry.SCHEDULE,
+    ) -> None:
+        self._uow = uow
+        self._clock = clock
+        self._handlers = handlers
+        self._lease = lease
+        self._schedule = schedule
+
+    def run(self, job_id: str) -> str:
+        """Run one job; returns what happened: done, skipped (not due or taken), retry or failed."""
+        with self._uow() as uow:
+            if not uow.jobs.claim(job_id, self._clock.now(), self._lease):
+                return "skipped"
+            uow.commit()
+        try:
+            with self._uow() as uow:
+                job = uow.jobs.get(job_id)
+                assert job is not None
+                handler = self._handlers.get(job.kind)
+                if handler is None:
+                    raise LookupError(f"no handler for job kind {job.kind!r}")
+                handler(uow, dict(job.payload))
+                # The handler's writes and the "done" mark commit together: a crash before this
+                # commit leaves the job to run again, a crash after it leaves nothing to redo.
+                job.status = "done"
+                job.finished_at = self._clock.now()
+                job.locked_until = None
+                uow.commit()
+            log.info("job done", extra={"job_id": job_id, "kind": job.kind})
+            return "done"
+        except Exception as exc:  # noqa: BLE001 - any handler failure is recorded and retried
+            return self._record_failure(job_id, exc)
+
+    def due(self, limit: int = 100, grace: timedelta = timedelta(0)) -> Sequence[str]:
+        """Jobs that should have started at least `grace` ago: missed wake-ups, retries that came
+        due, and jobs of dead workers."""
+        with self._uow() as uow:
+            return uow.jobs.due(self._clock.now() - grace, limit)
+
+    def _record_failure(self, job_id: str, exc: Exception) -> str:
+        with self._uow() as uow:
+            job = uow.jobs.get(job_id)
+            assert job is not None
+            delay = retry.next_delay(job.attempts, self._schedule)
+            job.last_error = f"{type(exc).__name__}: {exc}"[:2000]
+            job.locked_until = None
+            if delay is None:
+                job.status = "failed"
+                job.finished_at = self._clock.now()
+            else:
+                job.status = "pending"
+                job.run_after = self._clock.now() + delay
+            uow.commit()
+        log.warning("job failed", extra={"job_id": job_id, "error": job.last_error, "status": job.status})
+        return "failed" if delay is None else "retry"

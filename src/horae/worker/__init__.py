@@ -1,0 +1,1 @@
+"""Background work: the huey transport for outbox jobs, the sweeper, and the worker process."""
