@@ -127,3 +127,7 @@ def _run(action: Callable[[], T]) -> T:
     except HoraeError as exc:
         click.echo(f"error: {exc.message}", err=True)
         sys.exit(2)
+
+
+if __name__ == "__main__":
+    main()
