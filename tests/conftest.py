@@ -68,16 +68,29 @@ def sqlite_url(tmp_path_factory: pytest.TempPathFactory) -> str:
     return url
 
 
-@pytest.fixture(scope="session")
-def postgres_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> str:
-    """A fresh database for this test worker, migrated once."""
-    name = f"horae_test_{worker_index(request.config)}"
+def fresh_postgres_database(label: str) -> str:
+    """A new, empty PostgreSQL database of its own (named after this process, so parallel runs
+    never share one); returns its URL."""
+    name = f"horae_{label}_{os.getpid()}"
     with psycopg.connect(POSTGRES_URL, autocommit=True) as admin:
         admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         admin.execute(f'CREATE DATABASE "{name}"')
-    url = POSTGRES_URL.rsplit("/", 1)[0] + f"/{name}"
+    return POSTGRES_URL.rsplit("/", 1)[0] + f"/{name}"
+
+
+def drop_postgres_database(url: str) -> None:
+    name = url.rsplit("/", 1)[1]
+    with psycopg.connect(POSTGRES_URL, autocommit=True) as admin:
+        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(scope="session")
+def postgres_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A fresh database for this test process, migrated once."""
+    url = fresh_postgres_database("test")
     bootstrap.migrate(fast_settings(tmp_path_factory.mktemp("pg"), database_url=url))
-    return url
+    yield url
+    drop_postgres_database(url)
 
 
 @pytest.fixture(scope="session")
