@@ -16,7 +16,7 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from tests.e2e.processes import serve  # noqa: E402
+from tests.e2e.processes import serve
 
 
 def _percentiles(samples: list[float]) -> str:
