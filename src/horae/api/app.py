@@ -13,7 +13,8 @@ from horae.api import errors, openapi
 from horae.api.middleware import RequestContext
 from horae.api.routes import identity, meta, oauth
 from horae.container import Container
-from horae.web import pages
+from horae.web import pages, relink
+from horae.web.common import mount_static
 
 
 def create_app(container: Container) -> FastAPI:
@@ -39,9 +40,9 @@ def create_app(container: Container) -> FastAPI:
     app.state.container = container
     errors.install(app)
     openapi.install(app)
-    for router in (oauth.router, identity.router, meta.router, pages.router):
+    for router in (oauth.router, identity.router, meta.router, pages.router, relink.router):
         app.include_router(router)
-    pages.mount_static(app)
+    mount_static(app)
     app.add_middleware(
         SessionMiddleware,
         secret_key=container.session_secret,

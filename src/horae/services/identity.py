@@ -59,3 +59,13 @@ class IdentityService:
             return
         profile.status = "disconnected"
         profile.revoked_at = self._clock.now()
+
+    def relink_profile(self, account_id: str, profile_id: str) -> None:
+        """The owner reconnects a disconnected profile (built-in profiles need nothing more)."""
+        with self._uow() as uow:
+            profile = uow.profiles.get(profile_id)
+            if profile is None or profile.account_id != account_id:
+                raise NotFound(f"no profile {profile_id}")
+            profile.status = "active"
+            profile.revoked_at = None
+            uow.commit()

@@ -2,14 +2,10 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-from typing import Annotated
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from urllib.parse import parse_qsl
 
-from fastapi import APIRouter, FastAPI, Form, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from fastapi.staticfiles import StaticFiles
-from fastapi.templating import Jinja2Templates
+from fastapi import APIRouter, Request
+from fastapi.responses import RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from horae.api.auth import container
@@ -18,50 +14,9 @@ from horae.errors import AuthenticationFailed, InvalidRequest, OAuthRedirect
 from horae.services.accounts import SignedIn
 from horae.services.oauth import AuthorizeRequest
 from horae.web import csrf
+from horae.web.common import FormField, error_page, forbidden, render, signed_in, start_session, with_query
 
-HERE = Path(__file__).parent
-templates = Jinja2Templates(directory=HERE / "templates")
 router = APIRouter(include_in_schema=False)
-PAGE_HEADERS = {
-    "Content-Security-Policy": "default-src 'self'; form-action 'self' http: https:; frame-ancestors 'none'",
-    "X-Frame-Options": "DENY",
-    "Referrer-Policy": "no-referrer",
-    "Cache-Control": "no-store",
-}
-FormField = Annotated[str, Form()]
-
-
-def mount_static(app: FastAPI) -> None:
-    app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
-
-
-def with_query(url: str, params: dict[str, str | None]) -> str:
-    """`url` with these parameters added to whatever query it already has."""
-    parts = urlsplit(url)
-    query = parse_qsl(parts.query, keep_blank_values=True)
-    query += [(k, v) for k, v in params.items() if v is not None]
-    return urlunsplit(parts._replace(query=urlencode(query)))
-
-
-def _render(request: Request, template: str, status: int = 200, **context: object) -> HTMLResponse:
-    context = {"csrf_token": csrf.token(request), **context}
-    return templates.TemplateResponse(request, template, context, status_code=status, headers=PAGE_HEADERS)
-
-
-def _error_page(request: Request, message: str, status: int) -> HTMLResponse:
-    return _render(request, "error.html", status, message=message)
-
-
-def _forbidden(request: Request) -> HTMLResponse:
-    message = "This form has expired or did not come from this site. Go back, reload the page and try again."
-    return _error_page(request, message, 403)
-
-
-async def _signed_in(request: Request) -> SignedIn | None:
-    token = request.session.get("sid")
-    if not isinstance(token, str):
-        return None
-    return await run_in_threadpool(container(request).accounts.resolve_session, token)
 
 
 async def _check(request: Request, query: str) -> AuthorizeRequest | Response:
@@ -70,7 +25,7 @@ async def _check(request: Request, query: str) -> AuthorizeRequest | Response:
     try:
         return await run_in_threadpool(container(request).oauth.check_authorize, params)
     except InvalidRequest as exc:
-        return _error_page(request, exc.message, 400)
+        return error_page(request, exc.message, 400)
     except OAuthRedirect as exc:
         target = with_query(
             exc.redirect_uri, {"error": exc.error, "error_description": exc.description, "state": exc.state}
@@ -84,10 +39,10 @@ async def authorize(request: Request) -> Response:
     checked = await _check(request, query)
     if isinstance(checked, Response):
         return checked
-    person = await _signed_in(request)
+    person = await signed_in(request)
     if person is None:
-        return _render(request, "login.html", app_name=checked.application_name, query=query, error=None)
-    return _render(
+        return render(request, "login.html", app_name=checked.application_name, query=query, error=None)
+    return render(
         request,
         "consent.html",
         app_name=checked.application_name,
@@ -98,9 +53,7 @@ async def authorize(request: Request) -> Response:
 
 
 async def _start_session(request: Request, person: SignedIn, query: str) -> Response:
-    token = await run_in_threadpool(container(request).accounts.start_session, person.person.id)
-    request.session.clear()  # a new session id and CSRF token after login: no fixation
-    request.session["sid"] = token
+    await start_session(request, person)
     return RedirectResponse(f"/oauth/authorize?{query}", status_code=303)
 
 
@@ -109,14 +62,14 @@ async def login(
     request: Request, email: FormField = "", password: FormField = "", query: FormField = "", csrf_token: FormField = ""
 ) -> Response:
     if not csrf.valid(request, csrf_token):
-        return _forbidden(request)
+        return forbidden(request)
     checked = await _check(request, query)
     if isinstance(checked, Response):
         return checked
     try:
         person = await run_in_threadpool(container(request).accounts.log_in, email, password)
     except AuthenticationFailed as exc:
-        return _render(
+        return render(
             request, "login.html", 401, app_name=checked.application_name, query=query, error=exc.message, email=email
         )
     return await _start_session(request, person, query)
@@ -132,14 +85,14 @@ async def signup(
     csrf_token: FormField = "",
 ) -> Response:
     if not csrf.valid(request, csrf_token):
-        return _forbidden(request)
+        return forbidden(request)
     checked = await _check(request, query)
     if isinstance(checked, Response):
         return checked
     try:
         person = await run_in_threadpool(container(request).accounts.sign_up, email, password, name)
     except InvalidRequest as exc:
-        return _render(
+        return render(
             request,
             "login.html",
             422,
@@ -158,11 +111,11 @@ async def decision(
     request: Request, decision: FormField = "", query: FormField = "", csrf_token: FormField = ""
 ) -> Response:
     if not csrf.valid(request, csrf_token):
-        return _forbidden(request)
+        return forbidden(request)
     checked = await _check(request, query)
     if isinstance(checked, Response):
         return checked
-    person = await _signed_in(request)
+    person = await signed_in(request)
     if person is None:
         return RedirectResponse(f"/oauth/authorize?{query}", status_code=303)
     if decision != "allow":
@@ -175,7 +128,7 @@ async def decision(
 @router.post("/oauth/authorize/logout")
 async def logout(request: Request, query: FormField = "", csrf_token: FormField = "") -> Response:
     if not csrf.valid(request, csrf_token):
-        return _forbidden(request)
+        return forbidden(request)
     token = request.session.get("sid")
     if isinstance(token, str):
         await run_in_threadpool(container(request).accounts.end_session, token)
