@@ -67,7 +67,9 @@ def sign_up_and_consent(client: TestClient, app: NewCredentials, email: str, dec
     page = client.get(f"/oauth/authorize?{query}")
     assert page.status_code == 200, page.text
     form = {"email": email, "password": "correct horse battery", "name": "Ada", "query": query}
-    signed = client.post("/oauth/authorize/signup", data={**form, "csrf_token": csrf_of(page.text)}, follow_redirects=True)
+    signed = client.post(
+        "/oauth/authorize/signup", data={**form, "csrf_token": csrf_of(page.text)}, follow_redirects=True
+    )
     assert signed.status_code == 200 and "would like to" in signed.text, signed.text
     answer = client.post(
         "/oauth/authorize/decision",
