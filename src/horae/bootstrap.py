@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+from datetime import timedelta
 from pathlib import Path
 
 import redis
@@ -74,7 +75,8 @@ def _wire(settings: Settings, clock: Clock | None) -> tuple[Container, Huey]:
     hasher = Argon2PasswordHasher(settings.password_time_cost, settings.password_memory_cost)
     applications = ApplicationService(uow, clock, box)
     identity = IdentityService(uow, clock)
-    runner = JobRunner(uow, clock, {REVOKE_PROFILE: identity.finish_profile_revoke})
+    handlers = {REVOKE_PROFILE: identity.finish_profile_revoke}
+    runner = JobRunner(uow, clock, handlers, lease=timedelta(seconds=settings.job_lease_seconds))
     queue.bind(runner.run)
     container = Container(
         settings=settings,

@@ -26,6 +26,7 @@ class Settings(BaseSettings):
     embedded_worker: bool = Field(True, description="Run the job consumer inside the server process")
     worker_threads: int = 2
     job_poll_seconds: float = Field(2.0, description="How often the sweeper looks for due jobs")
+    job_lease_seconds: float = Field(300.0, description="How long a worker holds a job before others may retry it")
     secret_key: str = Field("", description="Base64 32-byte master key; empty means generated into data_dir")
     access_token_ttl_seconds: int = 3600
     demo_token_ttl_days: int = 3650

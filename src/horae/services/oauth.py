@@ -8,7 +8,7 @@ from datetime import timedelta
 
 from horae.domain import ids, scopes
 from horae.domain.model import Account, Application, AuthorizationCode, Grant, Profile, Token
-from horae.errors import AuthenticationFailed, InvalidRequest, OAuthError, OAuthRedirect
+from horae.errors import AuthenticationFailed, InvalidRequest, OAuthError, OAuthRedirect, PermissionDenied
 from horae.ports import Clock, UnitOfWork, UnitOfWorkFactory
 from horae.services.applications import ApplicationService, redirect_uri_registered
 
@@ -55,8 +55,6 @@ class AccessContext:
 
     def require(self, permission: str) -> None:
         if permission not in self.permissions:
-            from horae.errors import PermissionDenied
-
             raise PermissionDenied(f"the {permission} scope is required")
 
 
