@@ -25,7 +25,7 @@ from horae.ports import Clock, RateLimiter
 from horae.services.accounts import AccountService
 from horae.services.applications import ApplicationService
 from horae.services.identity import REVOKE_PROFILE, IdentityService
-from horae.services.jobs import JobRunner
+from horae.services.jobs import JobHandler, JobRunner
 from horae.services.oauth import OAuthService
 from horae.settings import Settings
 from horae.worker import consumer
@@ -75,7 +75,7 @@ def _wire(settings: Settings, clock: Clock | None) -> tuple[Container, Huey]:
     hasher = Argon2PasswordHasher(settings.password_time_cost, settings.password_memory_cost)
     applications = ApplicationService(uow, clock, box)
     identity = IdentityService(uow, clock)
-    handlers = {REVOKE_PROFILE: identity.finish_profile_revoke}
+    handlers: dict[str, JobHandler] = {REVOKE_PROFILE: identity.finish_profile_revoke}
     runner = JobRunner(uow, clock, handlers, lease=timedelta(seconds=settings.job_lease_seconds))
     queue.bind(runner.run)
     container = Container(
