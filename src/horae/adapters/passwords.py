@@ -20,7 +20,7 @@ class Argon2PasswordHasher:
     def verify(self, hashed: str, password: str) -> bool:
         try:
             return self._hasher.verify(hashed, password)
-        except (VerificationError, InvalidHashError):
+        except (VerificationError, InvalidHashError, UnicodeEncodeError):  # a corrupt hash is a failed login
             return False
 
     def needs_rehash(self, hashed: str) -> bool:
