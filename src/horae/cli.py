@@ -12,6 +12,7 @@ import uvicorn
 
 from horae import bootstrap, logs
 from horae.api.app import create_app
+from horae.container import Container
 from horae.demo import ensure_demo
 from horae.errors import HoraeError
 from horae.settings import Settings
@@ -23,6 +24,13 @@ def _settings() -> Settings:
     settings = Settings()
     logs.configure(settings.log_format, settings.log_level)
     return settings
+
+
+def _ready() -> Container:
+    """Settings, an up-to-date schema, and the wired services: what management commands need."""
+    settings = _settings()
+    bootstrap.migrate(settings)
+    return bootstrap.build(settings)
 
 
 @click.group()
@@ -66,9 +74,8 @@ def migrate() -> None:
 @main.command()
 def demo() -> None:
     """Seed the demo data if needed and print its credentials."""
-    settings = _settings()
-    bootstrap.migrate(settings)
-    container = bootstrap.build(settings)
+    container = _ready()
+    settings = container.settings
     click.echo(ensure_demo(container, settings.public_base_url or f"http://{settings.host}:{settings.port}"))
 
 
@@ -82,7 +89,7 @@ def app() -> None:
 @click.option("--redirect-uri", "redirect_uris", multiple=True, help="Repeat for several URIs")
 def app_create(name: str, redirect_uris: tuple[str, ...]) -> None:
     """Create an application and print its client id and (only now) its secret."""
-    container = bootstrap.build(_settings())
+    container = _ready()
     created = _run(lambda: container.applications.create(name, list(redirect_uris)))
     click.echo(f"client_id={created.application.client_id}\nclient_secret={created.client_secret}")
 
@@ -90,17 +97,23 @@ def app_create(name: str, redirect_uris: tuple[str, ...]) -> None:
 @app.command("list")
 def app_list() -> None:
     """List applications."""
-    container = bootstrap.build(_settings())
-    for item in container.applications.list_all():
+    container = _ready()
+    for item in _run(container.applications.list_all):
         click.echo(f"{item.client_id}\t{item.name}\t{' '.join(item.redirect_uris)}")
 
 
 @app.command("rotate-secret")
 @click.argument("client_id")
-@click.option("--grace-hours", default=24.0, show_default=True, help="How long older secrets keep working")
+@click.option(
+    "--grace-hours",
+    default=24.0,
+    show_default=True,
+    type=click.FloatRange(min=0),
+    help="How long older secrets keep working",
+)
 def app_rotate_secret(client_id: str, grace_hours: float) -> None:
     """Add a new client secret; older ones stop working after the grace period."""
-    container = bootstrap.build(_settings())
+    container = _ready()
     rotated = _run(lambda: container.applications.rotate_secret(client_id, timedelta(hours=grace_hours)))
     click.echo(f"client_secret={rotated.client_secret}")
 
@@ -116,7 +129,7 @@ def account() -> None:
 @click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
 def account_create(email: str, name: str, password: str) -> None:
     """Create a person with an account and a built-in calendar; prints the account id (sub)."""
-    container = bootstrap.build(_settings())
+    container = _ready()
     created = _run(lambda: container.accounts.sign_up(email, password, name))
     click.echo(f"sub={created.account.id}")
 

@@ -18,7 +18,14 @@ def ensure_demo(container: Container, base_url: str) -> str:
     """The demo credentials as shell lines; created on first run, then read back unchanged."""
     path = container.settings.data_dir / FILE_NAME
     if path.exists() and _still_valid(container, path):
-        return path.read_text()
+        # Same credentials; only the address may differ from the last run (another port).
+        lines = [
+            f"export HORAE_URL={base_url}" if ln.startswith("export HORAE_URL=") else ln
+            for ln in path.read_text().splitlines()
+        ]
+        text = "\n".join(lines) + "\n"
+        _write_private(path, text)
+        return text
     credentials = container.applications.create(
         "Horae demo", ["http://127.0.0.1/callback", "http://localhost/callback"]
     )
@@ -38,10 +45,15 @@ def ensure_demo(container: Container, base_url: str) -> str:
         "",
     ]
     text = "\n".join(lines)
+    _write_private(path, text)
+    return text
+
+
+def _write_private(path: Path, text: str) -> None:
+    """Write a file only its owner can read: it holds secrets."""
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w") as handle:
         handle.write(text)
-    return text
 
 
 def _still_valid(container: Container, path: Path) -> bool:

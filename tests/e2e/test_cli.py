@@ -219,10 +219,15 @@ def test_bad_input_exits_non_zero_with_a_clear_message(tmp_path: Path) -> None:
         assert container.accounts.sign_up("not-taken@example.com", PASSWORD).account.id.startswith("acc_")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="cli.py: app/account commands on a database `horae migrate` has not set up end in a raw "
-    "SQLAlchemy traceback (no such table) instead of a clear message",
-)
-def test_management_commands_before_migrate_say_what_to_do(tmp_path: Path) -> None:
-    fails_cleanly(horae(tmp_path / "fresh", "app", "list"), "migrate")
+def test_management_commands_set_up_a_fresh_data_directory_themselves(tmp_path: Path) -> None:
+    fresh = tmp_path / "fresh"
+    listed = horae(fresh, "app", "list")
+    assert listed.returncode == 0 and listed.stdout == "", listed.stderr
+    created = succeeds(fresh, "app", "create", "--name", "First", "--redirect-uri", "https://example.com/cb")
+    assert created["client_id"] in horae(fresh, "app", "list").stdout
+
+
+def test_negative_grace_is_refused(tmp_path: Path) -> None:
+    done = horae(tmp_path / "fresh", "app", "rotate-secret", "any-client", "--grace-hours", "-1")
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    assert "--grace-hours" in done.stderr

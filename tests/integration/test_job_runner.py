@@ -298,12 +298,6 @@ def test_a_job_whose_worker_died_is_picked_up_again_once_its_lease_lapses(
     assert runner.run(job_id) == "skipped"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="db/repositories.py JobRepository.claim re-takes a running job whose lease lapsed however many "
-    "attempts it has had: a job that kills its worker every time is retried each lease period forever, "
-    "never reaching 'failed' (only handler exceptions go through the retry schedule)",
-)
 def test_a_job_that_kills_every_worker_is_given_up_after_the_schedule(
     uow: SqlUnitOfWorkFactory, clock: FakeClock, profile_id: str
 ) -> None:
@@ -316,12 +310,10 @@ def test_a_job_that_kills_every_worker_is_given_up_after_the_schedule(
             runner.run(job_id)
         clock.advance(seconds=lease.total_seconds() + 1)
 
-    try:
-        outcome = runner.run(job_id)
-    except WorkerDied:
-        outcome = "ran the handler again"
-    assert outcome in ("failed", "skipped")
-    assert job_of(uow, job_id).status == "failed"
+    assert runner.run(job_id) == "failed"  # given up without running the handler again
+    assert handler.calls == len(retry.SCHEDULE) + 1
+    stored = job_of(uow, job_id)
+    assert stored.status == "failed" and "worker died" in stored.last_error
     assert runner.due() == []
 
 
@@ -354,3 +346,32 @@ def test_a_dedupe_key_admits_one_job(uow: SqlUnitOfWorkFactory, clock: FakeClock
         assert unit.jobs.counts() == {"pending": 1}
     assert isinstance(uow.queue, RecordingQueue)
     assert len(uow.queue.woken) == 1
+
+
+class SlowRenamer(Renamer):
+    """A handler that is still working when its lease lapses: meanwhile another worker takes over."""
+
+    def __init__(self, clock: FakeClock, lease: timedelta, meanwhile: JobRunner, job_id: str) -> None:
+        super().__init__()
+        self.clock, self.lease, self.meanwhile, self.job_id = clock, lease, meanwhile, job_id
+
+    def __call__(self, uow: UnitOfWork, payload: dict[str, Any]) -> None:
+        # Stalls past its lease before touching anything (holding no locks), while a second
+        # worker takes the job over and finishes it; then it carries on as if nothing happened.
+        self.clock.advance(seconds=self.lease.total_seconds() + 1)
+        assert self.meanwhile.run(self.job_id) == "done"
+        super().__call__(uow, {**payload, "name": "Slow"})
+
+
+def test_a_worker_that_outlives_its_lease_does_not_apply_the_job_twice(
+    uow: SqlUnitOfWorkFactory, clock: FakeClock, profile_id: str
+) -> None:
+    lease = timedelta(minutes=5)
+    job_id = add_job(uow, clock, profile_id, name="Fast")
+    fast = Renamer()
+    slow = SlowRenamer(clock, lease, runner_for(uow, clock, fast, lease=lease), job_id)
+    assert runner_for(uow, clock, slow, lease=lease).run(job_id) == "skipped"
+    job = job_of(uow, job_id)
+    assert (job.status, job.attempts) == ("done", 2)
+    assert profile_name(uow, profile_id) == "Fast"  # the slow attempt's write was rolled back
+    assert (fast.completed, slow.completed) == (1, 1)

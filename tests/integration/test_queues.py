@@ -256,11 +256,6 @@ def test_the_embedded_worker_sweeps_up_a_job_committed_without_a_wake_up(build: 
         assert profile is not None and profile.status == "disconnected"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="worker/queue.py: huey stores the return value of every horae.run_job task ('done', 'skipped', ...) "
-    "as a result nobody reads, so the queue's storage (SQLite file or Redis hash) grows by one entry per wake-up",
-)
 def test_the_queue_keeps_nothing_once_a_job_has_run(build: Callable[..., Container]) -> None:
     container = build(queue_url="sqlite", job_poll_seconds=NO_SWEEP)
     connected = connect(container)

@@ -168,6 +168,17 @@ class JobRepository(_Repository[model.Job]):
         self.session.expire_all()
         return bool(result.rowcount)  # type: ignore[attr-defined]
 
+    def finish(self, job_id: str, attempt: int, now: datetime, outcome: dict[str, object]) -> bool:
+        """Record how attempt number `attempt` ended, only if that attempt still holds the job.
+        False means another worker took it over (the lease lapsed): this attempt must not count."""
+        c = t.jobs.c
+        result = self.session.execute(
+            update(t.jobs)
+            .where(c.id == job_id, c.status == "running", c.attempts == attempt)
+            .values(locked_until=None, **outcome)
+        )
+        return bool(result.rowcount)  # type: ignore[attr-defined]
+
     def due(self, now: datetime, limit: int) -> Sequence[str]:
         """Ids of jobs that should run now: due pending ones and those whose worker died."""
         c = t.jobs.c

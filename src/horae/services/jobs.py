@@ -21,8 +21,16 @@ def new_job(clock: Clock, kind: str, payload: dict[str, Any], dedupe_key: str | 
     return Job(ids.new_id("job"), kind, payload, "pending", now, now, dedupe_key=dedupe_key)
 
 
+class LeaseLost(Exception):
+    """Another worker took the job over while this one still ran it."""
+
+
 class JobRunner:
-    """Executes jobs by id. Safe to call twice for one job, from any number of workers at once."""
+    """Executes jobs by id. Safe to call twice for one job, from any number of workers at once.
+
+    A claim is fenced by the attempt number it set: a worker that outlives its lease finds the
+    job claimed by a newer attempt and its work is rolled back, so no job's effects land twice.
+    """
 
     def __init__(
         self,
@@ -39,29 +47,40 @@ class JobRunner:
         self._schedule = schedule
 
     def run(self, job_id: str) -> str:
-        """Run one job; returns what happened: done, skipped (not due or taken), retry or failed."""
+        """Run one job; returns what happened: done, skipped (not due, or taken), retry or failed."""
         with self._uow() as uow:
             if not uow.jobs.claim(job_id, self._clock.now(), self._lease):
                 return "skipped"
+            job = uow.jobs.get(job_id)
+            assert job is not None
+            attempt = job.attempts
+            # Every earlier attempt ended without a word: its worker died. Such a job would kill
+            # worker after worker, so it gets no more tries than one that fails politely.
+            if attempt > len(self._schedule) + 1:
+                uow.jobs.finish(job_id, attempt, self._clock.now(), self._failed("worker died during every attempt"))
+                uow.commit()
+                return "failed"
             uow.commit()
         try:
             with self._uow() as uow:
-                job = uow.jobs.get(job_id)
-                assert job is not None
                 handler = self._handlers.get(job.kind)
                 if handler is None:
                     raise LookupError(f"no handler for job kind {job.kind!r}")
                 handler(uow, dict(job.payload))
                 # The handler's writes and the "done" mark commit together: a crash before this
                 # commit leaves the job to run again, a crash after it leaves nothing to redo.
-                job.status = "done"
-                job.finished_at = self._clock.now()
-                job.locked_until = None
+                if not uow.jobs.finish(
+                    job_id, attempt, self._clock.now(), {"status": "done", "finished_at": self._clock.now()}
+                ):
+                    raise LeaseLost(job_id)
                 uow.commit()
-            log.info("job done", extra={"job_id": job_id, "kind": job.kind})
+            log.info("job done", extra={"job_id": job_id, "kind": job.kind, "attempt": attempt})
             return "done"
+        except LeaseLost:
+            log.warning("job taken over by another worker; this attempt is discarded", extra={"job_id": job_id})
+            return "skipped"
         except Exception as exc:  # noqa: BLE001 - any handler failure is recorded and retried
-            return self._record_failure(job_id, exc)
+            return self._record_failure(job_id, attempt, exc)
 
     def due(self, limit: int = 100, grace: timedelta = timedelta(0)) -> Sequence[str]:
         """Jobs that should have started at least `grace` ago: missed wake-ups, retries that came
@@ -69,19 +88,20 @@ class JobRunner:
         with self._uow() as uow:
             return uow.jobs.due(self._clock.now() - grace, limit)
 
-    def _record_failure(self, job_id: str, exc: Exception) -> str:
+    def _failed(self, error: str) -> dict[str, object]:
+        return {"status": "failed", "finished_at": self._clock.now(), "last_error": error[:2000]}
+
+    def _record_failure(self, job_id: str, attempt: int, exc: Exception) -> str:
+        error = f"{type(exc).__name__}: {exc}"[:2000]
+        delay = retry.next_delay(attempt, self._schedule)
+        if delay is None:
+            outcome = self._failed(error)
+        else:
+            outcome = {"status": "pending", "run_after": self._clock.now() + delay, "last_error": error}
         with self._uow() as uow:
-            job = uow.jobs.get(job_id)
-            assert job is not None
-            delay = retry.next_delay(job.attempts, self._schedule)
-            job.last_error = f"{type(exc).__name__}: {exc}"[:2000]
-            job.locked_until = None
-            if delay is None:
-                job.status = "failed"
-                job.finished_at = self._clock.now()
-            else:
-                job.status = "pending"
-                job.run_after = self._clock.now() + delay
+            recorded = uow.jobs.finish(job_id, attempt, self._clock.now(), outcome)
             uow.commit()
-        log.warning("job failed", extra={"job_id": job_id, "error": job.last_error, "status": job.status})
+        if not recorded:
+            return "skipped"
+        log.warning("job failed", extra={"job_id": job_id, "error": error, "status": outcome["status"]})
         return "failed" if delay is None else "retry"

@@ -74,6 +74,8 @@ class EmbeddedWorker:
             self._sweeper.stop()
         if self._consumer is not None:
             self._consumer.stop(graceful=True)
+        if self._sweeper is not None:
+            self._sweeper.join(timeout=30)
 
 
 def run_worker(huey: Huey, runner: JobRunner, threads: int, interval: float) -> None:
@@ -85,3 +87,4 @@ def run_worker(huey: Huey, runner: JobRunner, threads: int, interval: float) -> 
         consumer.run()
     finally:
         sweeper.stop()
+        sweeper.join(timeout=30)

@@ -14,12 +14,12 @@ log = logging.getLogger(__name__)
 def build_huey(queue_url: str, data_dir: Path) -> Huey:
     """The huey instance that `HORAE_QUEUE_URL` selects."""
     if queue_url == "immediate":
-        return MemoryHuey("horae", immediate=True)
+        return MemoryHuey("horae", immediate=True, results=False)
     if queue_url.startswith(("redis://", "rediss://", "unix://")):
-        return RedisHuey("horae", url=queue_url)
+        return RedisHuey("horae", url=queue_url, results=False)
     if queue_url in ("", "sqlite"):
         data_dir.mkdir(parents=True, exist_ok=True)
-        return SqliteHuey("horae", filename=str(data_dir / "queue.db"))
+        return SqliteHuey("horae", filename=str(data_dir / "queue.db"), results=False)
     raise ValueError(f"unsupported HORAE_QUEUE_URL {queue_url!r}: use sqlite, redis://... or immediate")
 
 
@@ -42,7 +42,8 @@ class HueyJobQueue:
             except Exception:  # noqa: BLE001 - the job is safe in the outbox; the sweeper will find it
                 log.warning("could not enqueue job; the sweeper will pick it up", extra={"job_id": job_id})
 
-    def _execute(self, job_id: str) -> str:
+    def _execute(self, job_id: str) -> None:
+        # The outcome lives in the jobs table; huey keeps no results (they would pile up unread).
         if self._run is None:
             raise RuntimeError("job queue used before a runner was bound")
-        return self._run(job_id)
+        self._run(job_id)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from alembic import context
+from sqlalchemy import text
 
 from horae.db.engine import make_engine
 from horae.db.tables import metadata
@@ -19,5 +20,9 @@ with engine.connect() as connection:
         compare_type=True,
     )
     with context.begin_transaction():
+        if connection.dialect.name == "postgresql":
+            # Several processes may start at once on a new database: one migrates, the others
+            # wait here and then find nothing left to do.
+            connection.execute(text("SELECT pg_advisory_xact_lock(4857293)"))
         context.run_migrations()
 engine.dispose()
