@@ -21,9 +21,13 @@ from horae.container import Container
 from horae.db.engine import make_engine
 from horae.db.mapping import start_mappers
 from horae.db.uow import SqlUnitOfWorkFactory
-from horae.ports import Clock, RateLimiter
+from horae.domain.events import Event
+from horae.ports import CalendarProvider, Clock, RateLimiter, UnitOfWork
+from horae.providers.calendars import load_calendar_provider
 from horae.services.accounts import AccountService
 from horae.services.applications import ApplicationService
+from horae.services.calendars import CalendarService
+from horae.services.events import EventService
 from horae.services.identity import REVOKE_PROFILE, IdentityService
 from horae.services.jobs import JobHandler, JobRunner
 from horae.services.oauth import OAuthService
@@ -74,6 +78,10 @@ def _wire(settings: Settings, clock: Clock | None) -> tuple[Container, Huey]:
     uow = SqlUnitOfWorkFactory(engine, queue)
     hasher = Argon2PasswordHasher(settings.password_time_cost, settings.password_memory_cost)
     applications = ApplicationService(uow, clock, box)
+    oauth = OAuthService(uow, clock, applications, settings.access_token_ttl_seconds)
+    providers = ProviderRegistry()
+    calendars = CalendarService(uow, clock, providers, applications, oauth)
+    events = EventService(uow, clock, calendars, providers, SilentNotifier())
     identity = IdentityService(uow, clock)
     handlers: dict[str, JobHandler] = {REVOKE_PROFILE: identity.finish_profile_revoke}
     runner = JobRunner(uow, clock, handlers, lease=timedelta(seconds=settings.job_lease_seconds))
@@ -84,7 +92,9 @@ def _wire(settings: Settings, clock: Clock | None) -> tuple[Container, Huey]:
         uow=uow,
         applications=applications,
         accounts=AccountService(uow, clock, hasher),
-        oauth=OAuthService(uow, clock, applications, settings.access_token_ttl_seconds),
+        oauth=oauth,
+        calendars=calendars,
+        events=events,
         identity=identity,
         runner=runner,
         rate_limiter=_rate_limiter(settings),
@@ -101,3 +111,22 @@ def _rate_limiter(settings: Settings) -> RateLimiter:
             redis.Redis.from_url(url), settings.rate_limit_per_second, settings.rate_limit_per_minute
         )
     return MemoryRateLimiter(settings.rate_limit_per_second, settings.rate_limit_per_minute)
+
+
+class ProviderRegistry:
+    """Calendar providers by key, each loaded once (short name, entry point or dotted path)."""
+
+    def __init__(self) -> None:
+        self._loaded: dict[str, CalendarProvider] = {}
+
+    def __call__(self, key: str) -> CalendarProvider:
+        if key not in self._loaded:
+            self._loaded[key] = load_calendar_provider(key)
+        return self._loaded[key]
+
+
+class SilentNotifier:
+    """Push notifications are not wired yet: changes are recorded on the events only."""
+
+    def event_changed(self, uow: UnitOfWork, event: Event, changed_by: str | None) -> None:
+        return None

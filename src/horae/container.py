@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from horae.ports import Background, Clock, RateLimiter, UnitOfWorkFactory
 from horae.services.accounts import AccountService
 from horae.services.applications import ApplicationService
+from horae.services.calendars import CalendarService
+from horae.services.events import EventService
 from horae.services.identity import IdentityService
 from horae.services.jobs import JobRunner
 from horae.services.oauth import OAuthService
@@ -24,6 +26,8 @@ class Container:
     accounts: AccountService
     oauth: OAuthService
     identity: IdentityService
+    calendars: CalendarService
+    events: EventService
     runner: JobRunner
     rate_limiter: RateLimiter
     background: Background

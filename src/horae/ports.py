@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from types import TracebackType
 from typing import Protocol, Self, TypeVar
 
 from horae.domain import model
+from horae.domain.events import Event
+from horae.domain.push import Channel, Delivery, DeliveryAttempt
 
 E = TypeVar("E")
 
@@ -40,6 +42,12 @@ class JobQueue(Protocol):
     def wake(self, job_ids: Sequence[str]) -> None: ...
 
 
+class ChangeNotifier(Protocol):
+    """Told, inside the writing transaction, that an event changed; queues push notifications."""
+
+    def event_changed(self, uow: UnitOfWork, event: Event, changed_by: str | None) -> None: ...
+
+
 class Background(Protocol):
     """Background work that runs inside the server process (the embedded worker)."""
 
@@ -63,6 +71,43 @@ class RateLimiter(Protocol):
     def hit(self, key: str) -> RateDecision: ...
 
 
+@dataclass(frozen=True)
+class ProviderCalendar:
+    """A calendar as a provider created or reported it."""
+
+    remote_id: str | None
+    name: str
+    readonly: bool
+
+
+@dataclass(frozen=True)
+class ProviderChanges:
+    """What changed in a provider calendar since `cursor`: events to store, ids to drop, the next cursor.
+    `complete` means the events are the whole window (a full sync), so anything not listed is gone."""
+
+    events: list[Event]
+    removed_remote_ids: list[str]
+    cursor: str | None
+    complete: bool
+
+
+class CalendarProvider(Protocol):
+    """A calendar backend (built-in, CalDAV, ICS, Google, Microsoft): one class per module in
+    providers/calendars, chosen by short name, dotted path or the `horae.providers` entry point."""
+
+    key: str
+    provider_name: str  # the wire name: cronofy, apple, google, live_connect, exchange, ...
+    provider_service: str
+    writable: bool
+
+    def create_calendar(self, profile: model.Profile, name: str, color: str | None) -> ProviderCalendar: ...
+    def write_event(self, profile: model.Profile, calendar: model.Calendar, event: Event) -> None: ...
+    def delete_event(self, profile: model.Profile, calendar: model.Calendar, event: Event) -> None: ...
+    def changes(
+        self, profile: model.Profile, calendar: model.Calendar, cursor: str | None, window: tuple[datetime, datetime]
+    ) -> ProviderChanges: ...
+
+
 class Repository(Protocol[E]):
     def add(self, item: E) -> None: ...
     def get(self, key: str) -> E | None: ...
@@ -74,6 +119,7 @@ class PersonRepository(Repository[model.Person], Protocol):
 
 class AccountRepository(Repository[model.Account], Protocol):
     def by_person(self, person_id: str) -> model.Account | None: ...
+    def by_external_id(self, application_id: str, external_id: str) -> model.Account | None: ...
 
 
 class ProfileRepository(Repository[model.Profile], Protocol):
@@ -117,6 +163,34 @@ class JobRepository(Repository[model.Job], Protocol):
     def counts(self) -> dict[str, int]: ...
 
 
+class EventRepository(Repository[Event], Protocol):
+    def managed(self, calendar_id: str, application_id: str, event_id: str) -> Event | None: ...
+    def by_uid(self, event_uid: str) -> Event | None: ...
+    def in_calendars(self, calendar_ids: Sequence[str], include_deleted: bool = False) -> list[Event]: ...
+    def window(
+        self,
+        calendar_ids: Sequence[str],
+        start: datetime,
+        end: datetime,
+        first_day: date,
+        last_day: date,
+        include_deleted: bool,
+        include_moved: bool,
+    ) -> list[Event]: ...
+    def changed_since(self, calendar_ids: Sequence[str], since: datetime) -> list[Event]: ...
+
+
+class ChannelRepository(Repository[Channel], Protocol):
+    def open_for_account(self, account_id: str) -> list[Channel]: ...
+    def count_open(self, account_id: str) -> int: ...
+
+
+class DeliveryRepository(Repository[Delivery], Protocol):
+    def for_channel(self, channel_id: str, limit: int) -> list[Delivery]: ...
+    def attempts(self, delivery_ids: Sequence[str]) -> list[DeliveryAttempt]: ...
+    def add_attempt(self, attempt: DeliveryAttempt) -> None: ...
+
+
 class UnitOfWork(Protocol):
     """One transaction and the repositories that work inside it."""
 
@@ -142,6 +216,12 @@ class UnitOfWork(Protocol):
     def web_sessions(self) -> WebSessionRepository: ...
     @property
     def jobs(self) -> JobRepository: ...
+    @property
+    def events(self) -> EventRepository: ...
+    @property
+    def channels(self) -> ChannelRepository: ...
+    @property
+    def deliveries(self) -> DeliveryRepository: ...
 
     def __enter__(self) -> Self: ...
     def __exit__(

@@ -6,7 +6,7 @@ from sqlalchemy import Table
 from sqlalchemy.orm import registry
 
 from horae.db import tables
-from horae.domain import model
+from horae.domain import events, model, push
 
 mapper_registry = registry()
 _started = False
@@ -29,6 +29,10 @@ def start_mappers() -> None:
         (model.Token, tables.tokens),
         (model.WebSession, tables.web_sessions),
         (model.Job, tables.jobs),
+        (events.Event, tables.events),
+        (push.Channel, tables.channels),
+        (push.Delivery, tables.deliveries),
+        (push.DeliveryAttempt, tables.delivery_attempts),
     ]
     for entity, table in pairs:
         mapper_registry.map_imperatively(entity, table)

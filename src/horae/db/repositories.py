@@ -41,6 +41,11 @@ class AccountRepository(_Repository[model.Account]):
     def by_person(self, person_id: str) -> model.Account | None:
         return self.session.scalars(select(model.Account).where(t.accounts.c.person_id == person_id)).first()
 
+    def by_external_id(self, application_id: str, external_id: str) -> model.Account | None:
+        c = t.accounts.c
+        query = select(model.Account).where(c.application_id == application_id, c.external_id == external_id)
+        return self.session.scalars(query).first()
+
 
 class ProfileRepository(_Repository[model.Profile]):
     entity = model.Profile

@@ -7,6 +7,7 @@ from types import TracebackType
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from horae.db import event_repositories as er
 from horae.db import repositories as r
 from horae.ports import JobQueue
 
@@ -25,6 +26,9 @@ class SqlUnitOfWork:
     tokens: r.TokenRepository
     web_sessions: r.WebSessionRepository
     jobs: r.JobRepository
+    events: er.EventRepository
+    channels: er.ChannelRepository
+    deliveries: er.DeliveryRepository
 
     def __init__(self, session_factory: sessionmaker[Session], queue: JobQueue) -> None:
         self._session_factory = session_factory
@@ -44,6 +48,9 @@ class SqlUnitOfWork:
         self.tokens = r.TokenRepository(s)
         self.web_sessions = r.WebSessionRepository(s)
         self.jobs = r.JobRepository(s)
+        self.events = er.EventRepository(s)
+        self.channels = er.ChannelRepository(s)
+        self.deliveries = er.DeliveryRepository(s)
         return self
 
     def __exit__(

@@ -30,6 +30,7 @@ class Account:
     created_at: datetime
     person_id: str | None = None
     application_id: str | None = None  # owner of an application calendar
+    external_id: str | None = None  # the application calendar's id in the owner's own terms
 
 
 @dataclass(eq=False)

@@ -29,14 +29,21 @@ def provision_account(uow: UnitOfWork, clock: Clock, *, email: str, name: str, k
     now = clock.now()
     account = Account(ids.new_id(prefix), email, name, "Etc/UTC", kind, now)
     profile = Profile(ids.new_id("pro"), account.id, "cronofy", "cronofy", "local", email, "active", now)
-    fragment = profile.id.removeprefix("pro_")[:12]
-    calendar = Calendar(f"cal_{fragment}_{ids.new_token(6)}", profile.id, account.id, "Calendar", True, False, now)
+    calendar = new_calendar(profile, "Calendar", clock, primary=True)
     uow.accounts.add(account)
     uow.flush()
     uow.profiles.add(profile)
     uow.flush()
     uow.calendars.add(calendar)
     return account
+
+
+def new_calendar(profile: Profile, name: str, clock: Clock, primary: bool) -> Calendar:
+    """A calendar with an id in Cronofy's form: `cal_{profile fragment}_{random}`."""
+    fragment = profile.id.removeprefix("pro_")[:12]
+    return Calendar(
+        f"cal_{fragment}_{ids.new_token(6)}", profile.id, profile.account_id, name, primary, False, clock.now()
+    )
 
 
 class AccountService:

@@ -67,6 +67,11 @@ class OAuthService:
         self._apps = applications
         self._access_ttl = access_ttl
 
+    @property
+    def access_ttl(self) -> int:
+        """Seconds an access token lives."""
+        return self._access_ttl
+
     # --- authorize ---------------------------------------------------------------------------
 
     def check_authorize(self, params: Mapping[str, str]) -> AuthorizeRequest:

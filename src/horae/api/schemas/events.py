@@ -1,0 +1,122 @@
+"""The upsert request as Cronofy documents it, and its translation into the service's EventInput."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from horae.domain.times import BadTime, parse_event_time, zone
+from horae.errors import FieldError, InvalidRequest
+from horae.services.events import EventInput
+
+
+class _Loose(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+
+class TimeObject(_Loose):
+    time: str
+    tzid: str | None = None
+
+
+class Location(_Loose):
+    description: str | None = None
+    lat: str | None = None
+    long: str | None = None
+
+
+class Reminder(_Loose):
+    minutes: int = Field(ge=0, le=40320)
+
+
+class Invitee(_Loose):
+    email: str = Field(min_length=3, max_length=320)
+    display_name: str | None = None
+
+
+class Removal(_Loose):
+    email: str
+
+
+class Attendees(_Loose):
+    invite: list[Invitee] = []
+    remove: list[Removal] = []
+
+
+class UpsertEventRequest(_Loose):
+    event_id: str | None = Field(None, min_length=1, max_length=1024)
+    event_uid: str | None = Field(None, min_length=1, max_length=255)
+    summary: str = ""
+    description: str = ""
+    start: str | TimeObject
+    end: str | TimeObject
+    tzid: str | None = None
+    location: Location | None = None
+    url: str | None = None
+    reminders: list[Reminder] | None = None
+    reminders_create_only: bool | None = None
+    transparency: Literal["opaque", "transparent"] | None = None
+    extended_transparency: str | None = None
+    color: str | None = Field(None, pattern=r"^#[0-9A-Fa-f]{6}$")
+    attendees: Attendees | None = None
+    event_private: bool | None = None
+    recurrence: dict[str, Any] | None = None
+    locale: str | None = None
+
+
+class DeleteEventRequest(_Loose):
+    event_id: str | None = None
+    event_uid: str | None = None
+
+
+class BulkDeleteRequest(_Loose):
+    delete_all: bool | None = None
+    calendar_ids: list[str] | None = None
+
+
+class ParticipationRequest(_Loose):
+    status: str
+
+
+def to_input(req: UpsertEventRequest) -> EventInput:
+    """The service's view of the request; time problems become per-field 422 errors."""
+    default_tzid = req.tzid or "Etc/UTC"
+    problems: dict[str, list[FieldError]] = {}
+    try:
+        zone(default_tzid)
+    except BadTime as exc:
+        problems["tzid"] = [FieldError("errors.invalid_tzid", str(exc))]
+    times = {}
+    for name in ("start", "end"):
+        raw = getattr(req, name)
+        value = raw.model_dump(exclude_none=True) if isinstance(raw, TimeObject) else raw
+        try:
+            times[name] = parse_event_time(value, default_tzid)
+        except BadTime as exc:
+            problems.setdefault(name, []).append(FieldError("errors.invalid_time", str(exc)))
+    if problems:
+        raise InvalidRequest(problems)
+    details: dict[str, Any] = {}
+    for key in ("reminders_create_only", "extended_transparency", "locale"):
+        value = getattr(req, key)
+        if value is not None:
+            details[key] = value
+    return EventInput(
+        summary=req.summary,
+        start=times["start"],
+        end=times["end"],
+        event_id=req.event_id,
+        event_uid=req.event_uid,
+        description=req.description,
+        location=req.location.model_dump(exclude_none=True) if req.location else None,
+        url=req.url,
+        transparency=req.transparency,
+        event_private=req.event_private,
+        color=req.color,
+        reminders=[r.model_dump() for r in req.reminders] if req.reminders is not None else None,
+        invite=[i.model_dump(exclude_none=True) for i in req.attendees.invite] if req.attendees else [],
+        remove=[r.email for r in req.attendees.remove] if req.attendees else [],
+        recurrence=req.recurrence,
+        details=details,
+    )
