@@ -21,16 +21,17 @@ from horae.container import Container
 from horae.db.engine import make_engine
 from horae.db.mapping import start_mappers
 from horae.db.uow import SqlUnitOfWorkFactory
-from horae.domain.events import Event
-from horae.ports import CalendarProvider, Clock, RateLimiter, UnitOfWork
+from horae.ports import CalendarProvider, Clock, RateLimiter
 from horae.providers.calendars import load_calendar_provider
 from horae.services.accounts import AccountService
 from horae.services.applications import ApplicationService
 from horae.services.calendars import CalendarService
+from horae.services.event_reads import EventReadService
 from horae.services.events import EventService
 from horae.services.identity import REVOKE_PROFILE, IdentityService
 from horae.services.jobs import JobHandler, JobRunner
 from horae.services.oauth import OAuthService
+from horae.services.push import PushService
 from horae.settings import Settings
 from horae.worker import consumer
 from horae.worker.consumer import EmbeddedWorker
@@ -81,9 +82,10 @@ def _wire(settings: Settings, clock: Clock | None) -> tuple[Container, Huey]:
     oauth = OAuthService(uow, clock, applications, settings.access_token_ttl_seconds)
     providers = ProviderRegistry()
     calendars = CalendarService(uow, clock, providers, applications, oauth)
-    events = EventService(uow, clock, calendars, providers, SilentNotifier())
+    push = PushService(uow, clock, applications)
+    events = EventService(uow, clock, calendars, providers, push)
     identity = IdentityService(uow, clock)
-    handlers: dict[str, JobHandler] = {REVOKE_PROFILE: identity.finish_profile_revoke}
+    handlers: dict[str, JobHandler] = {REVOKE_PROFILE: identity.finish_profile_revoke, **push.job_handlers()}
     runner = JobRunner(uow, clock, handlers, lease=timedelta(seconds=settings.job_lease_seconds))
     queue.bind(runner.run)
     container = Container(
@@ -95,6 +97,8 @@ def _wire(settings: Settings, clock: Clock | None) -> tuple[Container, Huey]:
         oauth=oauth,
         calendars=calendars,
         events=events,
+        event_reads=EventReadService(uow, clock),
+        push=push,
         identity=identity,
         runner=runner,
         rate_limiter=_rate_limiter(settings),
@@ -123,10 +127,3 @@ class ProviderRegistry:
         if key not in self._loaded:
             self._loaded[key] = load_calendar_provider(key)
         return self._loaded[key]
-
-
-class SilentNotifier:
-    """Push notifications are not wired yet: changes are recorded on the events only."""
-
-    def event_changed(self, uow: UnitOfWork, event: Event, changed_by: str | None) -> None:
-        return None

@@ -8,10 +8,12 @@ from horae.ports import Background, Clock, RateLimiter, UnitOfWorkFactory
 from horae.services.accounts import AccountService
 from horae.services.applications import ApplicationService
 from horae.services.calendars import CalendarService
+from horae.services.event_reads import EventReadService
 from horae.services.events import EventService
 from horae.services.identity import IdentityService
 from horae.services.jobs import JobRunner
 from horae.services.oauth import OAuthService
+from horae.services.push import PushService
 from horae.settings import Settings
 
 
@@ -28,6 +30,8 @@ class Container:
     identity: IdentityService
     calendars: CalendarService
     events: EventService
+    event_reads: EventReadService
+    push: PushService
     runner: JobRunner
     rate_limiter: RateLimiter
     background: Background

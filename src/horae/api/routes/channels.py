@@ -1,0 +1,7 @@
+"""Routes for channels (being built)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+router = APIRouter(tags=["Channels"])
