@@ -26,7 +26,14 @@ STATUS: list[tuple[type[e.HoraeError], int]] = [
     (e.OAuthError, 400),
 ]
 
-_KEYS = {401: "unauthorized", 403: "forbidden", 404: "not_found", 423: "locked", 429: "too_many_requests"}
+_KEYS = {
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    423: "locked",
+    429: "too_many_requests",
+}
 
 
 def status_for(exc: e.HoraeError) -> int:
@@ -77,8 +84,11 @@ def validation_to_invalid_request(exc: RequestValidationError) -> e.InvalidReque
 def install(app: FastAPI) -> None:
     """Register the handlers on the app."""
 
-    async def horae_error(_: Request, exc: Exception) -> JSONResponse:
+    async def horae_error(request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, e.HoraeError)
+        if isinstance(exc, e.RateLimited):
+            # The 429 carries the RateLimit-* headers itself; stop RequestContext from adding them a second time.
+            request.state.rate_limit_headers = {}
         return error_response(exc)
 
     async def request_validation(request: Request, exc: Exception) -> JSONResponse:

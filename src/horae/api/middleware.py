@@ -7,13 +7,15 @@ import time
 import uuid
 from typing import Any
 
+from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 log = logging.getLogger("horae.http")
 
 
 class RequestContext:
-    """Adds `X-Request-Id` and any `RateLimit-*` headers, and logs each request once it is answered."""
+    """Adds `X-Request-Id` and any `RateLimit-*` headers, logs each request once it is answered, and turns
+    away paths with a NUL in them."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -21,6 +23,12 @@ class RequestContext:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
+            return
+        if "\x00" in scope["path"]:
+            # No resource has a NUL in its id, and PostgreSQL refuses NUL in text: answer here.
+            await JSONResponse({"error": "not_found", "error_description": "no such resource"}, 404)(
+                scope, receive, send
+            )
             return
         started = time.perf_counter()
         request_id = uuid.uuid4().hex[:16]

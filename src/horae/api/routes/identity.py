@@ -13,14 +13,23 @@ router = APIRouter(tags=["Identity"])
 
 
 @router.get(
-    "/v1/userinfo", response_model=shapes.Userinfo, response_model_exclude_none=True, responses=openapi.errors(401, 429)
+    "/v1/userinfo",
+    response_model=shapes.Userinfo,
+    response_model_exclude_none=True,
+    responses=openapi.errors(401, 429),
+    openapi_extra=openapi.account_token(),
 )
 async def userinfo(request: Request, ctx: AccountAccess) -> shapes.Userinfo:
     identity = await run_in_threadpool(container(request).identity.identity, ctx)
     return shapes.userinfo(identity, public_base_url(request))
 
 
-@router.get("/v1/account", response_model=shapes.AccountResponse, responses=openapi.errors(401, 403, 429))
+@router.get(
+    "/v1/account",
+    response_model=shapes.AccountResponse,
+    responses=openapi.errors(401, 403, 429),
+    openapi_extra=openapi.account_token("read_account"),
+)
 async def account(request: Request, ctx: AccountAccess) -> shapes.AccountResponse:
     ctx.require("read_account")
     identity = await run_in_threadpool(container(request).identity.identity, ctx)
@@ -32,6 +41,7 @@ async def account(request: Request, ctx: AccountAccess) -> shapes.AccountRespons
     response_model=shapes.ProfilesResponse,
     response_model_exclude_none=True,
     responses=openapi.errors(401, 429),
+    openapi_extra=openapi.account_token(),
 )
 async def profiles(request: Request, ctx: AccountAccess) -> shapes.ProfilesResponse:
     identity = await run_in_threadpool(container(request).identity.identity, ctx)
@@ -42,7 +52,8 @@ async def profiles(request: Request, ctx: AccountAccess) -> shapes.ProfilesRespo
 @router.post(
     "/v1/profiles/{profile_id}/revoke",
     status_code=202,
-    responses={202: {"description": "Accepted; the profile is disconnected shortly"}, **openapi.errors(401, 404, 429)},
+    responses={**openapi.empty(202, "Accepted; the profile is disconnected shortly"), **openapi.errors(401, 404, 429)},
+    openapi_extra=openapi.account_token(),
 )
 async def revoke_profile(request: Request, profile_id: str, ctx: AccountAccess) -> Response:
     await run_in_threadpool(container(request).identity.request_profile_revoke, ctx, profile_id)

@@ -45,7 +45,7 @@ def token_body(grant: TokenGrant) -> TokenResponse:
     "/oauth/token",
     response_model=TokenResponse,
     responses=openapi.errors(400, 401, oauth=True),
-    openapi_extra=body.openapi_body(TokenRequest),
+    openapi_extra=openapi.token_request(),
     summary="Exchange an authorization code, or refresh an access token",
 )
 async def token(request: Request) -> JSONResponse:
@@ -67,8 +67,8 @@ async def token(request: Request) -> JSONResponse:
 
 @router.post(
     "/oauth/token/revoke",
-    responses={200: {"description": "Revoked, or nothing to revoke"}, **openapi.errors(400, 401, oauth=True)},
-    openapi_extra=body.openapi_body(RevokeRequest),
+    responses={**openapi.empty(200, "Revoked, or nothing to revoke"), **openapi.errors(400, 401, oauth=True)},
+    openapi_extra=openapi.revoke_request(),
     summary="Revoke an authorization by token (refresh or access) or by sub",
 )
 async def revoke(request: Request) -> Response:
