@@ -41,6 +41,7 @@ test: $(DEV_STAMP) services
 
 bench: $(DEV_STAMP)
 	$(BIN)/python bench/oauth.py
+	$(BIN)/python bench/events.py
 
 # Re-pin the dependency locks from pyproject.toml.
 lock: | $(VENV)/bin/python

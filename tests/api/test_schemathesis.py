@@ -31,6 +31,7 @@ from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from schemathesis import GenerationMode
 from schemathesis.python import asgi
+from schemathesis.specs.openapi.checks import positive_data_acceptance
 
 from horae import bootstrap
 from horae.api.app import create_app
@@ -49,6 +50,17 @@ OPERATIONS = [
     "GET /healthz",
 ]
 EXAMPLES = 30
+# Operations whose parameters obey rules no JSON schema states (an end after its start, `from` before
+# `to`, a calendar name not yet taken, a profile of the caller's): a well-formed request may still get its documented 422, so the
+# "valid data is accepted" check cannot apply; every other check still does.
+RULES_BEYOND_SCHEMA = {
+    "POST /v1/calendars",
+    "POST /v1/calendars/{calendar_id}/events",
+    "DELETE /v1/events",
+    "POST /v1/batch",
+    "GET /v1/events",
+    "GET /v1/free_busy",
+}
 FORM = "application/x-www-form-urlencoded"
 JSON = "application/json"
 
@@ -162,7 +174,9 @@ def steer(case: Any, data: st.DataObject, world: World) -> None:
 @settings(max_examples=EXAMPLES, deadline=None, database=None, suppress_health_check=list(HealthCheck))
 def test_every_operation_conforms(case: Any, data: st.DataObject, fuzzed: World, credentials: dict[str, str]) -> None:
     steer(case, data, fuzzed)
-    response = case.call_and_validate(app=fuzzed.app, headers=credentials)
+    label = f"{case.operation.method.upper()} {case.operation.path}"
+    excluded = [positive_data_acceptance] if label in RULES_BEYOND_SCHEMA else []
+    response = case.call_and_validate(app=fuzzed.app, headers=credentials, excluded_checks=excluded)
     if not credentials and case.operation.definition.raw.get("security"):
         # Refused; a 404 only when a generated id changed the path so that no route matches.
         assert response.status_code in (401, 404), response.text

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping, Sequence
 from typing import Any, TypeVar
 from urllib.parse import parse_qsl
@@ -64,15 +65,21 @@ def _form(raw: bytes) -> dict[str, Any]:
     return data
 
 
+# NUL cannot be stored in PostgreSQL text; a lone surrogate cannot be encoded as UTF-8 at all.
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+
+
 def _reject_nul(data: dict[str, Any]) -> None:
     """No text Horae keeps may hold a NUL character (PostgreSQL cannot store one), so the fields a model
     accepted are checked here; unknown fields, which are ignored, may hold anything."""
     pending: list[tuple[str, Any]] = [("", data)]
     while pending:
         field, value = pending.pop()
-        if isinstance(value, str) and "\x00" in value:
+        if isinstance(value, str) and _UNSTORABLE.search(value):
             name = field or "request"
-            raise InvalidRequest.single(name, "errors.invalid_characters", f"{name} must not contain NUL characters")
+            raise InvalidRequest.single(
+                name, "errors.invalid_characters", f"{name} must not contain NUL or unpaired surrogate characters"
+            )
         if isinstance(value, dict):
             for key, item in value.items():
                 if "\x00" in str(key):
@@ -107,7 +114,19 @@ async def parse(request: Request, model: type[M]) -> M:
 # Where `openapi_body` leaves the models a body refers to; `openapi.install` moves them into components.
 COMPONENTS_KEY = "x-horae-components"
 # Text without NUL characters, which `validate` refuses in any field a model accepts.
-NUL_FREE = "^[^\\x00]*$"
+NUL_FREE = "^[^\\x00\\ud800-\\udfff]*$"
+
+
+def _storable_text(schema: Any) -> None:
+    """Say of every free-text string in a schema that it holds no NUL or lone surrogate (see validate)."""
+    if isinstance(schema, dict):
+        if schema.get("type") == "string" and not {"pattern", "format", "enum", "const"} & schema.keys():
+            schema["pattern"] = NUL_FREE
+        for value in schema.values():
+            _storable_text(value)
+    elif isinstance(schema, list):
+        for item in schema:
+            _storable_text(item)
 
 
 def openapi_body(
@@ -132,6 +151,8 @@ def openapi_body(
                 field["minLength"] = max(field.get("minLength", 0), 1)
                 field.setdefault("pattern", NUL_FREE)
     schema.update(schema_extra or {})
+    for part in (schema, *nested.values()):
+        _storable_text(part)
     return {
         "requestBody": {
             "required": required,

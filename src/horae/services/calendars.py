@@ -70,12 +70,12 @@ class CalendarService:
 
     def application_calendar(self, client_id: str, client_secret: str, external_id: str) -> TokenGrant:
         """Create, or find again, the application's calendar account named `external_id`; new tokens."""
-        if not external_id.strip():
-            raise InvalidRequest.single(
-                "application_calendar_id", "errors.required", "application_calendar_id must be specified"
-            )
         with self._uow() as uow:
             app = self._apps.authenticate_client(uow, client_id, client_secret)
+            if not external_id:
+                raise InvalidRequest.single(
+                    "application_calendar_id", "errors.required", "application_calendar_id must be specified"
+                )
             account = uow.accounts.by_external_id(app.id, external_id)
             if account is None:
                 account = provision_account(

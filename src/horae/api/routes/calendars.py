@@ -21,7 +21,12 @@ from horae.api.schemas.oauth import TokenResponse
 router = APIRouter(tags=["Calendars"])
 
 
-@router.get("/v1/calendars", response_model=CalendarList, responses=openapi.errors(401, 403, 429))
+@router.get(
+    "/v1/calendars",
+    response_model=CalendarList,
+    responses=openapi.errors(401, 403, 429),
+    openapi_extra=openapi.account_token("list_calendars"),
+)
 async def list_calendars(request: Request, ctx: AccountAccess) -> CalendarList:
     calendars, profiles = await run_in_threadpool(container(request).calendars.list, ctx)
     return CalendarList(sub=ctx.account_id, calendars=[calendar_info(c, profiles[c.profile_id]) for c in calendars])
@@ -31,7 +36,10 @@ async def list_calendars(request: Request, ctx: AccountAccess) -> CalendarList:
     "/v1/calendars",
     response_model=CreatedCalendar,
     responses=openapi.errors(401, 403, 422, 423, 429),
-    openapi_extra=body.openapi_body(CreateCalendarRequest),
+    openapi_extra={
+        **body.openapi_body(CreateCalendarRequest, require=["profile_id", "name"]),
+        **openapi.account_token("create_calendar"),
+    },
 )
 async def create_calendar(request: Request, ctx: AccountAccess) -> CreatedCalendar:
     req = await body.parse(request, CreateCalendarRequest)
@@ -45,7 +53,9 @@ async def create_calendar(request: Request, ctx: AccountAccess) -> CreatedCalend
     "/v1/application_calendars",
     response_model=TokenResponse,
     responses=openapi.errors(401, 422, 429),
-    openapi_extra=body.openapi_body(ApplicationCalendarRequest),
+    openapi_extra=body.openapi_body(
+        ApplicationCalendarRequest, require=["client_id", "client_secret", "application_calendar_id"]
+    ),
     summary="Create or find an application calendar; client credentials travel in the body",
 )
 async def application_calendar(request: Request) -> JSONResponse:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Any
+from zoneinfo import available_timezones
 
 from fastapi import APIRouter, Request, Response
 from starlette.concurrency import run_in_threadpool
@@ -18,14 +19,50 @@ from horae.api.schemas.events import (
 )
 
 router = APIRouter(tags=["Events"])
-ACCEPTED: dict[int | str, dict[str, Any]] = {202: {"description": "Accepted"}}
+ACCEPTED = openapi.empty(202, "Accepted")
+ZONES = sorted(available_timezones() | {"UTC", "Etc/UTC"})
+_TEXT = {"type": "string", "minLength": 1, "pattern": body.NUL_FREE}
+# An event is named by the application's event_id or by its event_uid.
+EVENT_NAMED = {
+    "anyOf": [
+        {"required": ["event_id"], "properties": {"event_id": _TEXT}},
+        {"required": ["event_uid"], "properties": {"event_uid": _TEXT}},
+    ]
+}
+_WHEN = {
+    "anyOf": [
+        {"type": "string", "format": "date", "description": "an all-day event's date (the end is exclusive)"},
+        {"type": "string", "format": "date-time", "description": "a UTC time, e.g. 2026-11-24T09:00:00Z"},
+        {"$ref": "#/components/schemas/TimeObject"},
+    ]
+}
+
+
+def _upsert_body() -> dict[str, Any]:
+    """The upsert body as documented: an event_id or event_uid, a summary, and well-formed times."""
+    extra = body.openapi_body(
+        UpsertEventRequest,
+        require=["summary"],
+        schema_extra=EVENT_NAMED,
+    )
+    zones = {"type": "string", "enum": ZONES}
+    for content in extra["requestBody"]["content"].values():
+        properties = content["schema"]["properties"]
+        properties["start"] = properties["end"] = _WHEN
+        properties["summary"]["maxLength"] = 1024
+        properties["description"]["maxLength"] = 4096
+        properties["tzid"] = zones
+    time_object = extra[body.COMPONENTS_KEY]["TimeObject"]["properties"]
+    time_object["time"] = {"anyOf": _WHEN["anyOf"][:2]}
+    time_object["tzid"] = zones
+    return extra
 
 
 @router.post(
     "/v1/calendars/{calendar_id}/events",
     status_code=202,
     responses={**ACCEPTED, **openapi.errors(401, 403, 404, 422, 423, 429)},
-    openapi_extra=body.openapi_body(UpsertEventRequest),
+    openapi_extra={**_upsert_body(), **openapi.account_token("create_event")},
     summary="Create or update an event (idempotent per calendar and event_id)",
 )
 async def upsert_event(request: Request, calendar_id: str, ctx: AccountAccess) -> Response:
@@ -38,7 +75,10 @@ async def upsert_event(request: Request, calendar_id: str, ctx: AccountAccess) -
     "/v1/calendars/{calendar_id}/events",
     status_code=202,
     responses={**ACCEPTED, **openapi.errors(401, 403, 404, 422, 423, 429)},
-    openapi_extra=body.openapi_body(DeleteEventRequest),
+    openapi_extra={
+        **body.openapi_body(DeleteEventRequest, schema_extra=EVENT_NAMED),
+        **openapi.account_token("delete_event"),
+    },
     summary="Delete an event by event_id (managed) or event_uid",
 )
 async def delete_event(request: Request, calendar_id: str, ctx: AccountAccess) -> Response:
@@ -51,7 +91,18 @@ async def delete_event(request: Request, calendar_id: str, ctx: AccountAccess) -
     "/v1/events",
     status_code=202,
     responses={**ACCEPTED, **openapi.errors(401, 403, 422, 429)},
-    openapi_extra=body.openapi_body(BulkDeleteRequest, required=False),
+    openapi_extra={
+        **body.openapi_body(
+            BulkDeleteRequest,
+            schema_extra={
+                "oneOf": [
+                    {"required": ["delete_all"], "properties": {"delete_all": {"const": True}}},
+                    {"required": ["calendar_ids"], "properties": {"calendar_ids": {"type": "array", "minItems": 1}}},
+                ]
+            },
+        ),
+        **openapi.account_token("delete_event"),
+    },
     summary="Delete the application's events everywhere (delete_all) or in some calendars (calendar_ids)",
 )
 async def bulk_delete(request: Request, ctx: AccountAccess) -> Response:
@@ -65,7 +116,7 @@ async def bulk_delete(request: Request, ctx: AccountAccess) -> Response:
     "/v1/calendars/{calendar_id}/events/{event_uid}/participation_status",
     status_code=202,
     responses={**ACCEPTED, **openapi.errors(401, 403, 404, 422, 423, 429)},
-    openapi_extra=body.openapi_body(ParticipationRequest),
+    openapi_extra={**body.openapi_body(ParticipationRequest), **openapi.account_token("change_participation_status")},
 )
 async def participation_status(request: Request, calendar_id: str, event_uid: str, ctx: AccountAccess) -> Response:
     req = await body.parse(request, ParticipationRequest)

@@ -6,6 +6,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from horae.domain import recurrence
 from horae.domain.times import BadTime, parse_event_time, zone
 from horae.errors import FieldError, InvalidRequest
 from horae.services.events import EventInput
@@ -62,6 +63,7 @@ class UpsertEventRequest(_Loose):
     attendees: Attendees | None = None
     event_private: bool | None = None
     recurrence: dict[str, Any] | None = None
+    instance: str | None = Field(None, min_length=1, max_length=300)  # one instance of a series (docs/compat.md)
     locale: str | None = None
 
 
@@ -76,7 +78,7 @@ class BulkDeleteRequest(_Loose):
 
 
 class ParticipationRequest(_Loose):
-    status: str
+    status: Literal["accepted", "tentative", "declined"]
 
 
 def to_input(req: UpsertEventRequest) -> EventInput:
@@ -95,6 +97,13 @@ def to_input(req: UpsertEventRequest) -> EventInput:
             times[name] = parse_event_time(value, default_tzid)
         except BadTime as exc:
             problems.setdefault(name, []).append(FieldError("errors.invalid_time", str(exc)))
+    if req.recurrence is not None and not problems:
+        try:
+            if req.instance is not None:
+                raise recurrence.BadRecurrence("recurrence", "an instance of a series cannot carry its own recurrence")
+            recurrence.check(req.recurrence, times["start"])
+        except recurrence.BadRecurrence as exc:
+            problems[exc.field] = [FieldError("errors.invalid_recurrence", exc.message)]
     if problems:
         raise InvalidRequest(problems)
     details: dict[str, Any] = {}
@@ -118,5 +127,6 @@ def to_input(req: UpsertEventRequest) -> EventInput:
         invite=[i.model_dump(exclude_none=True) for i in req.attendees.invite] if req.attendees else [],
         remove=[r.email for r in req.attendees.remove] if req.attendees else [],
         recurrence=req.recurrence,
+        instance=req.instance,
         details=details,
     )
