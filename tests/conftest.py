@@ -54,6 +54,7 @@ def fast_settings(data_dir: Path, **overrides: object) -> Settings:
         "rate_limit_per_second": 10_000,
         "rate_limit_per_minute": 100_000,
         "embedded_worker": False,
+        "callbacks_loopback_only": True,  # fuzzed callback URLs must never leave this machine
         "log_format": "console",
         **overrides,
     }

@@ -17,6 +17,7 @@ from horae.adapters.clock import SystemClock
 from horae.adapters.passwords import Argon2PasswordHasher
 from horae.adapters.ratelimit import MemoryRateLimiter, RedisRateLimiter
 from horae.adapters.secretbox import AesGcmSecretBox, load_or_create_key
+from horae.adapters.webhooks import HttpxWebhookSender
 from horae.container import Container
 from horae.db.engine import make_engine
 from horae.db.mapping import start_mappers
@@ -82,7 +83,13 @@ def _wire(settings: Settings, clock: Clock | None) -> tuple[Container, Huey]:
     oauth = OAuthService(uow, clock, applications, settings.access_token_ttl_seconds)
     providers = ProviderRegistry()
     calendars = CalendarService(uow, clock, providers, applications, oauth)
-    push = PushService(uow, clock, applications)
+    push = PushService(
+        uow,
+        clock,
+        applications,
+        HttpxWebhookSender(settings.push_timeout_seconds, loopback_only=settings.callbacks_loopback_only),
+        dev_mode=settings.dev_mode,
+    )
     events = EventService(uow, clock, calendars, providers, push)
     identity = IdentityService(uow, clock)
     handlers: dict[str, JobHandler] = {REVOKE_PROFILE: identity.finish_profile_revoke, **push.job_handlers()}
@@ -97,7 +104,7 @@ def _wire(settings: Settings, clock: Clock | None) -> tuple[Container, Huey]:
         oauth=oauth,
         calendars=calendars,
         events=events,
-        event_reads=EventReadService(uow, clock),
+        event_reads=EventReadService(uow, clock, hmac.new(key, b"horae page tokens", hashlib.sha256).digest()),
         push=push,
         identity=identity,
         runner=runner,

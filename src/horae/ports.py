@@ -48,6 +48,24 @@ class ChangeNotifier(Protocol):
     def event_changed(self, uow: UnitOfWork, event: Event, changed_by: str | None) -> None: ...
 
 
+@dataclass(frozen=True)
+class WebhookResponse:
+    """How one callback POST ended: the status (None when no answer came), how long it took, why it
+    failed (empty on an answer), and the start of what the receiver said."""
+
+    status_code: int | None
+    duration_ms: int
+    error: str = ""
+    excerpt: str = ""
+
+
+class WebhookSender(Protocol):
+    """Sends one signed callback (push notifications and other Cronofy-style callbacks); never raises
+    for network trouble, which it reports in the response instead."""
+
+    def post(self, url: str, body: bytes, headers: dict[str, str]) -> WebhookResponse: ...
+
+
 class Background(Protocol):
     """Background work that runs inside the server process (the embedded worker)."""
 
@@ -178,11 +196,14 @@ class EventRepository(Repository[Event], Protocol):
         include_moved: bool,
     ) -> list[Event]: ...
     def changed_since(self, calendar_ids: Sequence[str], since: datetime) -> list[Event]: ...
+    def managed_by(self, calendar_ids: Sequence[str], application_id: str, include_deleted: bool) -> list[Event]: ...
 
 
 class ChannelRepository(Repository[Channel], Protocol):
     def open_for_account(self, account_id: str) -> list[Channel]: ...
     def count_open(self, account_id: str) -> int: ...
+    def lock_account(self, account_id: str) -> None: ...
+    def for_application(self, account_id: str, application_id: str, include_closed: bool) -> list[Channel]: ...
 
 
 class DeliveryRepository(Repository[Delivery], Protocol):

@@ -37,6 +37,10 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
     password_time_cost: int = 3
     password_memory_cost: int = 65536
+    push_timeout_seconds: float = Field(5.0, description="How long a push receiver has to answer 2xx")
+    callbacks_loopback_only: bool = Field(
+        False, description="Call back nothing but loopback addresses (test rigs, air-gapped demos)"
+    )
 
     def resolved_database_url(self) -> str:
         """The database URL, falling back to the embedded SQLite file."""

@@ -51,8 +51,8 @@ OPERATIONS = [
 ]
 EXAMPLES = 30
 # Operations whose parameters obey rules no JSON schema states (an end after its start, `from` before
-# `to`, a calendar name not yet taken, a profile of the caller's): a well-formed request may still get its documented 422, so the
-# "valid data is accepted" check cannot apply; every other check still does.
+# `to`, a calendar name not yet taken, calendars and profiles of the caller's): a well-formed request may
+# still get its documented 422, so the "valid data is accepted" check cannot apply; every other one does.
 RULES_BEYOND_SCHEMA = {
     "POST /v1/calendars",
     "POST /v1/calendars/{calendar_id}/events",
@@ -60,6 +60,7 @@ RULES_BEYOND_SCHEMA = {
     "POST /v1/batch",
     "GET /v1/events",
     "GET /v1/free_busy",
+    "POST /v1/channels",
 }
 FORM = "application/x-www-form-urlencoded"
 JSON = "application/json"

@@ -32,6 +32,7 @@ def base_env(data_dir: Path, **extra: str) -> dict[str, str]:
             "HORAE_PASSWORD_MEMORY_COST": "8",
             "HORAE_LOG_FORMAT": "json",
             "HORAE_JOB_POLL_SECONDS": "0.5",
+            "HORAE_CALLBACKS_LOOPBACK_ONLY": "true",
             **extra,
         }
     )

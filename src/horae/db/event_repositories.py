@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date, datetime
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import Text, and_, cast, func, or_, select
 
 from horae.db import tables as t
 from horae.db.repositories import _Repository
@@ -51,7 +51,21 @@ class EventRepository(_Repository[Event]):
         if include_moved:
             timed = or_(timed, and_(c.previous_starts_at < end, c.previous_ends_at >= start))
         all_day = and_(c.all_day.is_(True), c.start_date < last_day, c.end_date > first_day)
-        query = select(Event).where(c.calendar_id.in_(calendar_ids), or_(timed, all_day, c.recurrence.is_not(None)))
+        # A series can have instances in the window only if it started before the window ends. `None` is
+        # stored as JSON null, so "has a rule" means neither SQL NULL nor the JSON text `null`.
+        has_rule = and_(c.recurrence.is_not(None), cast(c.recurrence, Text) != "null")
+        started = or_(and_(c.all_day.is_(False), c.starts_at < end), and_(c.all_day.is_(True), c.start_date < last_day))
+        query = select(Event).where(c.calendar_id.in_(calendar_ids), or_(timed, all_day, and_(has_rule, started)))
+        if not include_deleted:
+            query = query.where(c.deleted.is_(False))
+        return list(self.session.scalars(query))
+
+    def managed_by(self, calendar_ids: Sequence[str], application_id: str, include_deleted: bool) -> list[Event]:
+        """Every event one application manages in these calendars, whenever it is."""
+        c = t.events.c
+        query = select(Event).where(
+            c.calendar_id.in_(calendar_ids), c.application_id == application_id, c.event_id.is_not(None)
+        )
         if not include_deleted:
             query = query.where(c.deleted.is_(False))
         return list(self.session.scalars(query))
@@ -73,6 +87,19 @@ class ChannelRepository(_Repository[Channel]):
         c = t.channels.c
         query = select(func.count()).select_from(t.channels).where(c.account_id == account_id, c.closed_at.is_(None))
         return int(self.session.scalar(query) or 0)
+
+    def lock_account(self, account_id: str) -> None:
+        """Hold the account's row until the transaction ends, so concurrent channel creations for one
+        account count one after another (SQLite's write transactions are serial anyway)."""
+        self.session.execute(select(t.accounts.c.id).where(t.accounts.c.id == account_id).with_for_update())
+
+    def for_application(self, account_id: str, application_id: str, include_closed: bool) -> list[Channel]:
+        """One application's channels on one account, oldest first; closed ones only when asked."""
+        c = t.channels.c
+        query = select(Channel).where(c.account_id == account_id, c.application_id == application_id)
+        if not include_closed:
+            query = query.where(c.closed_at.is_(None))
+        return list(self.session.scalars(query.order_by(c.created_at, c.id)))
 
 
 class DeliveryRepository(_Repository[Delivery]):

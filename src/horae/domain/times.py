@@ -47,11 +47,11 @@ def parse_instant(text: str) -> datetime:
     cleaned = cleaned[:-1] + "+00:00" if cleaned.endswith("Z") else cleaned
     try:
         value = datetime.fromisoformat(cleaned)
-    except ValueError as exc:
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+    except (ValueError, OverflowError) as exc:  # OverflowError: an offset pushing it past year 1 or 9999
         raise BadTime(f"{text!r} is not a valid time") from exc
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=UTC)
-    return value.astimezone(UTC)
 
 
 def parse_date(text: str) -> date:
@@ -85,4 +85,5 @@ def parse_event_time(value: object, default_tzid: str) -> EventTime:
 
 def format_instant(value: datetime) -> str:
     """Cronofy's wire form: `YYYY-MM-DDTHH:MM:SSZ`."""
-    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    value = value.astimezone(UTC)
+    return f"{value.year:04d}-{value:%m-%dT%H:%M:%S}Z"  # %Y does not pad years before 1000

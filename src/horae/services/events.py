@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from horae.domain import ids
+from horae.domain import ids, recurrence
 from horae.domain.events import Event
 from horae.domain.times import EventTime
 from horae.errors import FieldError, InvalidRequest, NotFound, PermissionDenied
@@ -37,6 +37,7 @@ class EventInput:
     invite: list[dict[str, Any]] = field(default_factory=list)
     remove: list[str] = field(default_factory=list)
     recurrence: dict[str, Any] | None = None
+    instance: str | None = None  # change one instance of the series `event_id` names (docs/compat.md)
     details: dict[str, Any] = field(default_factory=dict)
 
 
@@ -89,6 +90,10 @@ class EventService:
     def upsert(self, ctx: AccessContext, calendar_id: str, data: EventInput) -> Event:
         ctx.require("create_event")
         check_input(data)
+        if data.instance is not None or (data.event_uid and not data.event_id and self._is_instance(data.event_uid)):
+            master = self._change_instance(ctx, calendar_id, data.event_id, data.event_uid, data.instance, data)
+            assert master is not None
+            return master
         with self._uow() as uow:
             calendar, profile = self._calendars.calendar_for_write(uow, ctx, calendar_id)
             now = self._clock.now()
@@ -123,6 +128,9 @@ class EventService:
         ctx.require("delete_event")
         if not event_id and not event_uid:
             raise InvalidRequest.single("event_id", "errors.required", "event_id or event_uid must be specified")
+        if event_uid and not event_id and self._is_instance(event_uid):
+            self._change_instance(ctx, calendar_id, None, event_uid, None, None)
+            return
         with self._uow() as uow:
             calendar, profile = self._calendars.calendar_for_write(uow, ctx, calendar_id)
             if event_id:
@@ -177,6 +185,61 @@ class EventService:
             event.changed_by = ctx.application_id
             self._notifier.event_changed(uow, event, ctx.application_id)
             uow.commit()
+
+    def _is_instance(self, event_uid: str) -> bool:
+        """Whether `event_uid` names an instance of a series (as reads show them), not a stored event."""
+        if recurrence.split_uid(event_uid) is None:
+            return False
+        with self._uow() as uow:
+            return uow.events.by_uid(event_uid) is None
+
+    def _change_instance(
+        self,
+        ctx: AccessContext,
+        calendar_id: str,
+        event_id: str | None,
+        event_uid: str | None,
+        instance: str | None,
+        data: EventInput | None,
+    ) -> Event | None:
+        """Move (`data` given) or cancel one instance of one of the caller's series, named by the series'
+        `event_id` and `instance`, or by the instance's `event_uid`. The change is kept on the master."""
+        with self._uow() as uow:
+            calendar, profile = self._calendars.calendar_for_write(uow, ctx, calendar_id)
+            master: Event | None = None
+            if event_id:
+                master = uow.events.managed(calendar.id, ctx.application_id, event_id)
+            else:
+                series = recurrence.split_uid(event_uid or "")
+                found = uow.events.by_uid(series[0]) if series else None
+                master = found if found is not None and found.calendar_id == calendar.id else None
+                if master is not None and master.application_id != ctx.application_id:
+                    raise PermissionDenied("changing external events needs unrestricted permission on the calendar")
+                instance = instance or event_uid
+            if master is None or master.deleted or not recurrence.is_series(master):
+                if data is None:
+                    return None  # deleting what is not there is done already
+                raise InvalidRequest.single("instance", "errors.not_found", "no recurring event of yours to change")
+            now = self._clock.now()
+            try:
+                key = recurrence.instance_key(master, instance or "")
+                if data is None:
+                    change = recurrence.cancelled_exception(now, ctx.application_id)
+                else:
+                    fields: dict[str, Any] = {"summary": data.summary, "description": data.description}
+                    for name in ("location", "url", "transparency", "event_private", "color"):
+                        if getattr(data, name) is not None:
+                            fields[name] = getattr(data, name)
+                    change = recurrence.moved_exception(master, data.start, data.end, fields, now, ctx.application_id)
+            except recurrence.BadRecurrence as exc:
+                raise InvalidRequest.single(exc.field, "errors.invalid_instance", exc.message) from exc
+            master.details = recurrence.with_exception(master, key, change)
+            master.updated_at = now
+            master.changed_by = ctx.application_id
+            self._providers(profile.provider_key).write_event(profile, calendar, master)
+            self._notifier.event_changed(uow, master, ctx.application_id)
+            uow.commit()
+            return master
 
     def _remove(self, uow: UnitOfWork, event: Event, changed_by: str | None) -> None:
         event.deleted = True

@@ -1,25 +1,452 @@
-"""Push notifications: channels, and deliveries queued through the outbox when calendars change."""
+"""Push notifications: channels, and deliveries queued through the outbox when calendars change.
+
+How a notification travels:
+
+1. The change (an event write) and its delivery rows, one per matching open channel, each with a
+   `push.deliver` job, are written in one transaction (the outbox). A `verification` delivery is
+   written with the channel itself.
+2. A worker claims the job and POSTs the delivery's body, whose bytes were fixed when the delivery
+   was written (`encode`), signed `Cronofy-HMAC-SHA256` with every active client secret of the
+   channel's application at the time of the attempt.
+3. Every attempt is recorded in its own transaction *before* the outcome is acted on, so the log
+   survives a failing handler (whose transaction is rolled back) and a crash right after the POST.
+4. A 2xx within the timeout marks the delivery delivered, in the same transaction as the job's
+   "done" mark. A `410 Gone` closes the channel at once. Anything else raises, and the job runner
+   tries again on `retry.SCHEDULE` (about 79 hours in all, see `retry.HORIZON`); when the last
+   try fails the delivery is marked failed and the channel is closed with a reason its owner can
+   read in the channel listing (`include_closed`) and the delivery log.
+
+A worker killed between the POST and the "done" mark leaves the job to be run again after its
+lease lapses: the receiver may then get the same notification twice (identical bytes), which is
+the one way a duplicate arises.
+"""
 
 from __future__ import annotations
 
+import ipaddress
+import json
+import re
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+from urllib.parse import urlsplit
+
+from horae.domain import ids, retry
 from horae.domain.events import Event
-from horae.ports import Clock, UnitOfWork, UnitOfWorkFactory
+from horae.domain.hmac import HEADER, header_value
+from horae.domain.push import Channel, Delivery, DeliveryAttempt
+from horae.domain.times import format_instant
+from horae.errors import FieldError, InvalidRequest, NotFound
+from horae.ports import Clock, UnitOfWork, UnitOfWorkFactory, WebhookResponse, WebhookSender
 from horae.services.applications import ApplicationService
-from horae.services.jobs import JobHandler
+from horae.services.jobs import JobHandler, new_job
+from horae.services.oauth import AccessContext
+
+DELIVER = "push.deliver"
+MAX_OPEN_CHANNELS = 128
+MAX_CALLBACK_URL = 2048
+DEFAULT_LOG_LIMIT = 50
+MAX_LOG_LIMIT = 500
+# Channels report changes to events, free/busy included: any read scope will do.
+PERMISSION = "read_free_busy"
+DELIVERY_ID_HEADER = "Horae-Delivery-Id"
+CLOSED_BY_OWNER = "closed by the application (DELETE /v1/channels/{channel_id})"
+
+
+class DeliveryFailed(Exception):
+    """A delivery attempt did not get a timely 2xx; the job runner schedules the next try."""
+
+
+# --- pure policy ------------------------------------------------------------------------------------------
+
+_PORT = r"(?::(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[0-9]{1,4}))?"
+_OCTET = r"(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])"
+_LOOPBACK = rf"(?:(?:[A-Za-z0-9-]+\.)*localhost|127\.{_OCTET}\.{_OCTET}\.{_OCTET}|\[::1\])"
+_HOST = rf"(?:[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*|{_LOOPBACK})"
+# Every callback URL Horae accepts (in development mode) matches this, and the OpenAPI document
+# publishes it. It ends in a lookahead rather than `$`, which would also let a final newline through;
+# the syntax means the same in Python and in ECMA-262 (JSON Schema's dialect).
+CALLBACK_URL_PATTERN = rf"^(?:https://{_HOST}|http://{_LOOPBACK}){_PORT}(?:[/?#][^\s\x00-\x1F\x7F]*)?(?![\s\S])"
+
+
+def is_loopback(host: str) -> bool:
+    """127.0.0.0/8, ::1, `localhost` and names under `.localhost`."""
+    host = host.lower().rstrip(".")
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def check_callback_url(url: str, dev_mode: bool) -> None:
+    """A callback URL must be absolute http(s) with a host. https is required, except that in
+    development mode plain http is accepted for loopback hosts; outside development mode loopback
+    hosts are refused altogether."""
+
+    def bad(key: str, description: str) -> InvalidRequest:
+        return InvalidRequest.single("callback_url", key, description)
+
+    if not url.strip():
+        raise bad("errors.required", "callback_url must be specified")
+    if len(url) > MAX_CALLBACK_URL:
+        raise bad("errors.too_long", f"callback_url must be at most {MAX_CALLBACK_URL} characters")
+    if any(ch.isspace() or ord(ch) < 32 or ord(ch) == 127 for ch in url):
+        raise bad("errors.invalid_url", "callback_url must not contain spaces or control characters")
+    if url.startswith("http://") and not is_loopback(_host_of(url)):
+        raise bad("errors.https_required", "callback_url must use https (http only for loopback in development)")
+    if not re.search(CALLBACK_URL_PATTERN, url):
+        raise bad("errors.invalid_url", "callback_url must be an absolute https URL with a host name or address")
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - raises ValueError on a malformed port
+    except ValueError as exc:
+        raise bad("errors.invalid_url", "callback_url is not a valid URL") from exc
+    scheme, host = parts.scheme.lower(), parts.hostname or ""
+    if scheme not in ("http", "https") or not host:
+        raise bad("errors.invalid_url", "callback_url must be an absolute http or https URL")
+    if parts.username is not None or parts.password is not None:
+        raise bad("errors.invalid_url", "callback_url must not carry credentials")
+    loopback = is_loopback(host)
+    if loopback and not dev_mode:
+        raise bad("errors.invalid_url", "callback_url must not point at a loopback address")
+    if scheme == "http" and not (loopback and dev_mode):
+        raise bad("errors.https_required", "callback_url must use https (http only for loopback in development)")
+
+
+def _host_of(url: str) -> str:
+    try:
+        return urlsplit(url).hostname or ""
+    except ValueError:
+        return ""
+
+
+def channel_filters(calendar_ids: list[str] | None, only_managed: bool | None) -> dict[str, Any]:
+    """The filters as stored and echoed back: only the keys the caller gave."""
+    filters: dict[str, Any] = {}
+    if calendar_ids is not None:
+        filters["calendar_ids"] = list(dict.fromkeys(calendar_ids))
+    if only_managed is not None:
+        filters["only_managed"] = bool(only_managed)
+    return filters
+
+
+def matches(channel: Channel, event: Event, changed_by: str | None) -> bool:
+    """Whether a change to this event is news to this channel: never the application's own
+    changes; only the filtered calendars; with `only_managed`, only events the channel's
+    application manages."""
+    if channel.closed_at is not None or channel.account_id != event.account_id:
+        return False
+    if changed_by is not None and changed_by == channel.application_id:
+        return False
+    calendar_ids = channel.filters.get("calendar_ids")
+    if calendar_ids is not None and event.calendar_id not in calendar_ids:
+        return False
+    return not channel.filters.get("only_managed") or event.application_id == channel.application_id
+
+
+def changes_since(changed_at: datetime) -> str:
+    """`changes_since` for a change made at `changed_at`: that time, cut down to the whole second
+    (the wire format has no fractions). The event's stored `updated_at` is `changed_at` itself, so
+    `GET /v1/events?last_modified={changes_since}` (updated at or after) always includes it."""
+    return format_instant(changed_at)
+
+
+def channel_info(channel: Channel) -> dict[str, Any]:
+    return {"channel_id": channel.id, "callback_url": channel.callback_url, "filters": dict(channel.filters)}
+
+
+def notification_body(channel: Channel, kind: str, since: str | None = None) -> dict[str, Any]:
+    """The body of §4.2: the notification (type, and `changes_since` on `change` only) and the channel."""
+    notification: dict[str, Any] = {"type": kind}
+    if since is not None:
+        notification["changes_since"] = since
+    return {"notification": notification, "channel": channel_info(channel)}
+
+
+def encode(body: dict[str, Any]) -> bytes:
+    """The bytes sent for a body: compact JSON in the body's own key order. The body is stored when
+    the delivery is written and never changes, so every attempt sends (and signs) the same bytes."""
+    return json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+
+
+def verdict(response: WebhookResponse) -> str:
+    """`delivered` (a 2xx in time), `gone` (410: the receiver wants no more), or `failed` (retry)."""
+    if response.error or response.status_code is None:
+        return "failed"
+    if 200 <= response.status_code < 300:
+        return "delivered"
+    return "gone" if response.status_code == 410 else "failed"
+
+
+def is_last_try(attempt: int, schedule: tuple[timedelta, ...] = retry.SCHEDULE) -> bool:
+    """Whether the job runner gives up if try number `attempt` (1-based) fails."""
+    return retry.next_delay(attempt, schedule) is None
+
+
+def describe(response: WebhookResponse) -> str:
+    if response.error:
+        return response.error if response.status_code is None else f"{response.status_code}: {response.error}"
+    return f"the receiver answered {response.status_code}"
+
+
+def give_up_reason(schedule: tuple[timedelta, ...], response: WebhookResponse) -> str:
+    hours = sum(schedule, timedelta()) / timedelta(hours=1)
+    return (
+        f"closed after {len(schedule) + 1} failed delivery attempts over {int(hours)} hours; "
+        f"last attempt: {describe(response)}"
+    )
+
+
+def gone_reason() -> str:
+    return "closed because the receiver answered 410 Gone"
+
+
+def _plausible_id(value: str) -> bool:
+    return 0 < len(value) <= 64 and "\x00" not in value
+
+
+# --- the service ------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DeliveryLog:
+    """A channel with its most recent deliveries (newest first), each with its attempts (oldest first)."""
+
+    channel: Channel
+    deliveries: list[tuple[Delivery, list[DeliveryAttempt]]]
 
 
 class PushService:
-    """Channels and their notifications. (Being built: see the push issue.)"""
+    """Channels and their notifications; also the ChangeNotifier that EventService calls."""
 
-    def __init__(self, uow: UnitOfWorkFactory, clock: Clock, applications: ApplicationService) -> None:
+    def __init__(
+        self,
+        uow: UnitOfWorkFactory,
+        clock: Clock,
+        applications: ApplicationService,
+        sender: WebhookSender,
+        dev_mode: bool = True,
+        schedule: tuple[timedelta, ...] = retry.SCHEDULE,
+    ) -> None:
         self._uow = uow
         self._clock = clock
         self._apps = applications
+        self.sender = sender  # public so tests can put a recording sender in
+        self._dev_mode = dev_mode
+        self._schedule = schedule
+
+    # --- channels -----------------------------------------------------------------------------------------
+
+    def create_channel(
+        self, ctx: AccessContext, callback_url: str, calendar_ids: list[str] | None, only_managed: bool | None
+    ) -> Channel:
+        ctx.require(PERMISSION)
+        check_callback_url(callback_url, self._dev_mode)
+        if calendar_ids is not None and not calendar_ids:
+            raise InvalidRequest.single(
+                "filters.calendar_ids", "errors.required", "calendar_ids, when given, must not be empty"
+            )
+        with self._uow() as uow:
+            uow.channels.lock_account(ctx.account_id)
+            if calendar_ids is not None:
+                owned = {c.id for c in uow.calendars.for_account(ctx.account_id) if not c.deleted}
+                unknown = [c for c in calendar_ids if c not in owned]
+                if unknown:
+                    raise InvalidRequest.single(
+                        "filters.calendar_ids", "errors.not_found", f"unknown calendars: {', '.join(unknown)}"
+                    )
+            if uow.channels.count_open(ctx.account_id) >= MAX_OPEN_CHANNELS:
+                raise InvalidRequest(
+                    {
+                        "channels": [
+                            FieldError(
+                                "errors.too_many_channels",
+                                f"an account can have at most {MAX_OPEN_CHANNELS} open channels",
+                            )
+                        ]
+                    }
+                )
+            channel = Channel(
+                id=ids.new_id("chn"),
+                account_id=ctx.account_id,
+                application_id=ctx.application_id,
+                callback_url=callback_url,
+                filters=channel_filters(calendar_ids, only_managed),
+                created_at=self._clock.now(),
+            )
+            uow.channels.add(channel)
+            uow.flush()
+            self._queue(uow, channel, notification_body(channel, "verification"))
+            uow.commit()
+            return channel
+
+    def list_channels(self, ctx: AccessContext, include_closed: bool = False) -> list[Channel]:
+        """The calling application's channels on this account (open ones, unless asked)."""
+        ctx.require(PERMISSION)
+        with self._uow() as uow:
+            return uow.channels.for_application(ctx.account_id, ctx.application_id, include_closed)
+
+    def close_channel(self, ctx: AccessContext, channel_id: str) -> None:
+        """Close one of the caller's channels; closing a closed one again changes nothing."""
+        ctx.require(PERMISSION)
+        with self._uow() as uow:
+            channel = self._own_channel(uow, ctx, channel_id)
+            if channel.closed_at is None:
+                channel.closed_at = self._clock.now()
+                channel.close_reason = CLOSED_BY_OWNER
+                uow.commit()
+
+    def delivery_log(self, ctx: AccessContext, channel_id: str, limit: int = DEFAULT_LOG_LIMIT) -> DeliveryLog:
+        """The channel (open or closed, with why it closed) and its most recent deliveries."""
+        ctx.require(PERMISSION)
+        limit = max(1, min(limit, MAX_LOG_LIMIT))
+        with self._uow() as uow:
+            channel = self._own_channel(uow, ctx, channel_id)
+            deliveries = uow.deliveries.for_channel(channel.id, limit)
+            attempts: dict[str, list[DeliveryAttempt]] = {d.id: [] for d in deliveries}
+            for attempt in uow.deliveries.attempts(list(attempts)) if attempts else []:
+                attempts[attempt.delivery_id].append(attempt)
+        return DeliveryLog(channel, [(d, attempts[d.id]) for d in deliveries])
+
+    def redeliver(self, ctx: AccessContext, channel_id: str, delivery_id: str) -> Delivery:
+        """Send one delivery again, now, with the same body; a fresh job with a fresh retry schedule.
+        Any job still queued for it is superseded (it will do nothing)."""
+        ctx.require(PERMISSION)
+        with self._uow() as uow:
+            channel = self._own_channel(uow, ctx, channel_id)
+            delivery = uow.deliveries.get(delivery_id) if _plausible_id(delivery_id) else None
+            if delivery is None or delivery.channel_id != channel.id:
+                raise NotFound(f"no delivery {delivery_id} on channel {channel_id}")
+            if channel.closed_at is not None:
+                raise InvalidRequest.single(
+                    "channel_id", "errors.channel_closed", "the channel is closed; create a new channel"
+                )
+            delivery.status = "pending"
+            delivery.delivered_at = None
+            delivery.job_id = self._add_job(uow, delivery.id)
+            uow.commit()
+            return delivery
+
+    def _own_channel(self, uow: UnitOfWork, ctx: AccessContext, channel_id: str) -> Channel:
+        channel = uow.channels.get(channel_id) if _plausible_id(channel_id) else None
+        if channel is None or channel.account_id != ctx.account_id or channel.application_id != ctx.application_id:
+            raise NotFound(f"no channel {channel_id}")
+        return channel
+
+    # --- the outbox ---------------------------------------------------------------------------------------
 
     def event_changed(self, uow: UnitOfWork, event: Event, changed_by: str | None) -> None:
-        """Called inside the writing transaction for every event change."""
-        return None
+        """Called inside the writing transaction for every event change: one delivery per matching
+        open channel, written with the change."""
+        since = changes_since(event.updated_at)
+        for channel in uow.channels.open_for_account(event.account_id):
+            if matches(channel, event, changed_by):
+                self._queue(uow, channel, notification_body(channel, "change", since))
+
+    def _queue(self, uow: UnitOfWork, channel: Channel, body: dict[str, Any]) -> Delivery:
+        delivery = Delivery(
+            id=ids.new_id("dlv"),
+            channel_id=channel.id,
+            application_id=channel.application_id,
+            kind=str(body["notification"]["type"]),
+            body=body,
+            status="pending",
+            created_at=self._clock.now(),
+        )
+        uow.deliveries.add(delivery)
+        delivery.job_id = self._add_job(uow, delivery.id)
+        return delivery
+
+    def _add_job(self, uow: UnitOfWork, delivery_id: str) -> str:
+        job = new_job(self._clock, DELIVER, {})
+        # The job knows its own id so that, once a redelivery has replaced it, it can tell.
+        job.payload = {"delivery_id": delivery_id, "job_id": job.id}
+        uow.jobs.add(job)
+        return job.id
+
+    # --- the worker side ----------------------------------------------------------------------------------
 
     def job_handlers(self) -> dict[str, JobHandler]:
         """The background jobs this service runs, by kind."""
-        return {}
+        return {DELIVER: self.deliver}
+
+    def deliver(self, uow: UnitOfWork, payload: dict[str, Any]) -> None:
+        """One attempt at one delivery. `uow` is the job runner's transaction, which also carries the
+        job's "done" mark; it is touched only after the POST, so no lock is held while waiting on the
+        receiver. The attempt is recorded in a transaction of its own."""
+        delivery_id = str(payload.get("delivery_id", ""))
+        job_id = payload.get("job_id")
+        with self._uow() as reading:
+            delivery = reading.deliveries.get(delivery_id)
+            if delivery is None or delivery.status != "pending" or (job_id and delivery.job_id != job_id):
+                return  # delivered, given up, or superseded by a redelivery: nothing to send
+            channel = reading.channels.get(delivery.channel_id)
+            job = reading.jobs.get(str(job_id)) if job_id else None
+        attempt = job.attempts if job is not None else 1
+        if channel is None or channel.closed_at is not None:
+            self._settle(uow, delivery_id, "cancelled")
+            return
+
+        raw = encode(delivery.body)
+        secrets = self._apps.active_secrets(delivery.application_id)
+        started = self._clock.now()
+        if secrets:
+            headers = {HEADER: header_value(raw, secrets), DELIVERY_ID_HEADER: delivery.id}
+            response = self.sender.post(channel.callback_url, raw, headers)
+        else:
+            response = WebhookResponse(None, 0, "the application has no active client secret to sign with")
+        outcome = verdict(response)
+        close_reason = ""
+        if outcome == "gone":
+            close_reason = gone_reason()
+        elif outcome == "failed" and is_last_try(attempt, self._schedule):
+            close_reason = give_up_reason(self._schedule, response)
+        self._record(delivery_id, channel.id, started, response, attempt, close_reason)
+
+        if outcome == "delivered":
+            self._settle(uow, delivery_id, "delivered")
+        elif outcome == "failed":
+            raise DeliveryFailed(f"delivery {delivery_id} to {channel.callback_url}: {describe(response)}")
+
+    def _record(
+        self,
+        delivery_id: str,
+        channel_id: str,
+        started: datetime,
+        response: WebhookResponse,
+        attempt: int,
+        close_reason: str,
+    ) -> None:
+        with self._uow() as recording:
+            recording.deliveries.add_attempt(
+                DeliveryAttempt(
+                    id=ids.new_id("dla"),
+                    delivery_id=delivery_id,
+                    attempted_at=started,
+                    duration_ms=response.duration_ms,
+                    status_code=response.status_code,
+                    error=response.error[:2000],
+                    response_excerpt=response.excerpt,
+                    extra={"job_attempt": attempt},
+                )
+            )
+            delivery = recording.deliveries.get(delivery_id)
+            if delivery is not None:
+                delivery.attempts += 1
+                if close_reason:
+                    delivery.status = "failed"
+            if close_reason:
+                channel = recording.channels.get(channel_id)
+                if channel is not None and channel.closed_at is None:
+                    channel.closed_at = self._clock.now()
+                    channel.close_reason = close_reason
+            recording.commit()
+
+    def _settle(self, uow: UnitOfWork, delivery_id: str, status: str) -> None:
+        delivery = uow.deliveries.get(delivery_id)
+        if delivery is not None and delivery.status == "pending":
+            delivery.status = status
+            if status == "delivered":
+                delivery.delivered_at = self._clock.now()
