@@ -375,3 +375,49 @@ def test_a_worker_that_outlives_its_lease_does_not_apply_the_job_twice(
     assert (job.status, job.attempts) == ("done", 2)
     assert profile_name(uow, profile_id) == "Fast"  # the slow attempt's write was rolled back
     assert (fast.completed, slow.completed) == (1, 1)
+
+
+class GiveUpRecorder:
+    """A give-up hook that writes where the test can see it, in the transaction that fails the job."""
+
+    def __init__(self) -> None:
+        self.seen: list[dict[str, Any]] = []
+
+    def __call__(self, uow: UnitOfWork, payload: dict[str, Any]) -> None:
+        self.seen.append(payload)
+        profile = uow.profiles.get(payload["profile_id"])
+        assert profile is not None
+        profile.name = "Given up"
+
+
+def test_the_give_up_hook_runs_once_when_a_job_fails_for_good(
+    uow: SqlUnitOfWorkFactory, clock: FakeClock, profile_id: str
+) -> None:
+    hook = GiveUpRecorder()
+    schedule = (timedelta(seconds=1),)
+    runner = JobRunner(uow, clock, {KIND: Renamer(fail_times=10)}, schedule=schedule, give_up={KIND: hook})
+    job_id = add_job(uow, clock, profile_id)
+    assert runner.run(job_id) == "retry"
+    assert hook.seen == [] and profile_name(uow, profile_id) != "Given up"
+    clock.advance(seconds=2)
+    assert runner.run(job_id) == "failed"
+    assert [p["error"] for p in hook.seen] == ["RuntimeError: boom"]
+    assert profile_name(uow, profile_id) == "Given up"
+
+
+def test_the_give_up_hook_also_runs_for_a_job_that_killed_every_worker(
+    uow: SqlUnitOfWorkFactory, clock: FakeClock, profile_id: str
+) -> None:
+    hook = GiveUpRecorder()
+    lease = timedelta(seconds=10)
+    schedule = (timedelta(seconds=1),)
+    dying = Renamer(fail_times=10_000, error=WorkerDied())
+    runner = JobRunner(uow, clock, {KIND: dying}, lease=lease, schedule=schedule, give_up={KIND: hook})
+    job_id = add_job(uow, clock, profile_id)
+    for _ in range(len(schedule) + 1):
+        with pytest.raises(WorkerDied):
+            runner.run(job_id)
+        clock.advance(seconds=lease.total_seconds() + 1)
+    assert runner.run(job_id) == "failed"
+    assert [p["error"] for p in hook.seen] == ["worker died during every attempt"]
+    assert profile_name(uow, profile_id) == "Given up"

@@ -39,10 +39,14 @@ class JobRunner:
         handlers: dict[str, JobHandler],
         lease: timedelta = timedelta(minutes=5),
         schedule: tuple[timedelta, ...] = retry.SCHEDULE,
+        give_up: dict[str, JobHandler] | None = None,
     ) -> None:
         self._uow = uow
         self._clock = clock
         self._handlers = handlers
+        # Per kind, what to do when a job is given up for good (e.g. close a push channel); it runs in
+        # the transaction that marks the job failed, however the job came to fail.
+        self._give_up = give_up or {}
         self._lease = lease
         self._schedule = schedule
 
@@ -57,7 +61,9 @@ class JobRunner:
             # Every earlier attempt ended without a word: its worker died. Such a job would kill
             # worker after worker, so it gets no more tries than one that fails politely.
             if attempt > len(self._schedule) + 1:
-                uow.jobs.finish(job_id, attempt, self._clock.now(), self._failed("worker died during every attempt"))
+                error = "worker died during every attempt"
+                if uow.jobs.finish(job_id, attempt, self._clock.now(), self._failed(error)):
+                    self._on_give_up(uow, job, error)
                 uow.commit()
                 return "failed"
             uow.commit()
@@ -88,6 +94,11 @@ class JobRunner:
         with self._uow() as uow:
             return uow.jobs.due(self._clock.now() - grace, limit)
 
+    def _on_give_up(self, uow: UnitOfWork, job: Job, error: str) -> None:
+        hook = self._give_up.get(job.kind)
+        if hook is not None:
+            hook(uow, {**job.payload, "error": error})
+
     def _failed(self, error: str) -> dict[str, object]:
         return {"status": "failed", "finished_at": self._clock.now(), "last_error": error[:2000]}
 
@@ -100,6 +111,9 @@ class JobRunner:
             outcome = {"status": "pending", "run_after": self._clock.now() + delay, "last_error": error}
         with self._uow() as uow:
             recorded = uow.jobs.finish(job_id, attempt, self._clock.now(), outcome)
+            job = uow.jobs.get(job_id)
+            if recorded and delay is None and job is not None:
+                self._on_give_up(uow, job, error)
             uow.commit()
         if not recorded:
             return "skipped"
