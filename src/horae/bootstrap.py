@@ -93,7 +93,8 @@ def _wire(settings: Settings, clock: Clock | None) -> tuple[Container, Huey]:
     events = EventService(uow, clock, calendars, providers, push)
     identity = IdentityService(uow, clock)
     handlers: dict[str, JobHandler] = {REVOKE_PROFILE: identity.finish_profile_revoke, **push.job_handlers()}
-    runner = JobRunner(uow, clock, handlers, lease=timedelta(seconds=settings.job_lease_seconds))
+    lease = timedelta(seconds=settings.job_lease_seconds)
+    runner = JobRunner(uow, clock, handlers, lease=lease, give_up=push.give_up_handlers())
     queue.bind(runner.run)
     container = Container(
         settings=settings,

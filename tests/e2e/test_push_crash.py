@@ -34,7 +34,7 @@ from horae.container import Container
 from horae.domain import scopes
 from horae.domain.model import Job
 from horae.domain.push import Delivery
-from horae.services.push import encode
+from horae.services.push_policy import encode
 from tests.conftest import fast_settings
 from tests.e2e.processes import HoraeProcess, base_env, free_port
 from tests.integration.test_push_delivery import Receiver

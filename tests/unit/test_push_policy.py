@@ -13,7 +13,7 @@ from horae.domain.events import Event
 from horae.domain.push import Channel
 from horae.errors import InvalidRequest
 from horae.ports import WebhookResponse
-from horae.services import push
+from horae.services import push_policy as push
 
 NOW = datetime(2026, 3, 1, 9, 24, 16, 987654, tzinfo=UTC)
 

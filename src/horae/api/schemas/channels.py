@@ -8,7 +8,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from horae.domain.push import Channel, Delivery, DeliveryAttempt
 from horae.domain.times import format_instant
-from horae.services.push import CALLBACK_URL_PATTERN, MAX_CALLBACK_URL, channel_info
+from horae.services.push_policy import CALLBACK_URL_PATTERN, MAX_CALLBACK_URL, channel_info
 
 
 class ChannelFilters(BaseModel):
