@@ -2,15 +2,34 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import date, datetime
+from typing import Any, TypeVar
 
-from sqlalchemy import Text, and_, cast, func, or_, select
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    Text,
+    and_,
+    bindparam,
+    cast,
+    exists,
+    false,
+    func,
+    literal_column,
+    or_,
+    select,
+    true,
+    union_all,
+)
 
 from horae.db import tables as t
 from horae.db.repositories import _Repository
 from horae.domain.events import Event
+from horae.domain.paging import Selection
 from horae.domain.push import Channel, Delivery, DeliveryAttempt
+
+K = TypeVar("K")
 
 
 class EventRepository(_Repository[Event]):
@@ -34,45 +53,160 @@ class EventRepository(_Repository[Event]):
             query = query.where(c.deleted.is_(False))
         return list(self.session.scalars(query))
 
-    def window(
-        self,
-        calendar_ids: Sequence[str],
-        start: datetime,
-        end: datetime,
-        first_day: date,
-        last_day: date,
-        include_deleted: bool,
-        include_moved: bool,
-    ) -> list[Event]:
-        """Events overlapping [start, end) (timed), or [first_day, last_day) (all-day); and series
-        masters, which the caller expands."""
-        c = t.events.c
-        timed = and_(c.all_day.is_(False), c.starts_at < end, c.ends_at >= start)
-        if include_moved:
-            timed = or_(timed, and_(c.previous_starts_at < end, c.previous_ends_at >= start))
-        all_day = and_(c.all_day.is_(True), c.start_date < last_day, c.end_date > first_day)
-        # A series can have instances in the window only if it started before the window ends. `None` is
-        # stored as JSON null, so "has a rule" means neither SQL NULL nor the JSON text `null`.
-        has_rule = and_(c.recurrence.is_not(None), cast(c.recurrence, Text) != "null")
-        started = or_(and_(c.all_day.is_(False), c.starts_at < end), and_(c.all_day.is_(True), c.start_date < last_day))
-        query = select(Event).where(c.calendar_id.in_(calendar_ids), or_(timed, all_day, and_(has_rule, started)))
-        if not include_deleted:
-            query = query.where(c.deleted.is_(False))
-        return list(self.session.scalars(query))
+    # --- reads, one page at a time ---------------------------------------------------------------------
 
-    def managed_by(self, calendar_ids: Sequence[str], application_id: str, include_deleted: bool) -> list[Event]:
-        """Every event one application manages in these calendars, whenever it is."""
+    def timed_page(
+        self, selection: Selection, after: tuple[datetime, str] | None, limit: int
+    ) -> tuple[list[Event], int]:
+        """Timed events without a recurrence that the read shows after the cursor: the first `limit` in
+        (starts_at, event_uid) order, and how many there are in all."""
         c = t.events.c
-        query = select(Event).where(
-            c.calendar_id.in_(calendar_ids), c.application_id == application_id, c.event_id.is_not(None)
-        )
-        if not include_deleted:
-            query = query.where(c.deleted.is_(False))
-        return list(self.session.scalars(query))
+        uid = self._uid()
+
+        def past(key: tuple[datetime, str]) -> ColumnElement[bool]:
+            return and_(c.starts_at >= key[0], or_(c.starts_at > key[0], uid > key[1]))
+
+        def key(event: Event) -> tuple[datetime, str]:
+            assert event.starts_at is not None
+            return event.starts_at, event.event_uid
+
+        conditions = self._plain(selection, all_day=False)
+        return self._page(conditions, (c.starts_at, uid), past, key, after, limit)
+
+    def all_day_page(
+        self, selection: Selection, after: tuple[date, str | None] | None, limit: int
+    ) -> tuple[list[Event], int]:
+        """All-day events without a recurrence that the read shows after the cursor (`paging.days_after`):
+        the first `limit` in (start_date, event_uid) order, and how many there are in all."""
+        c = t.events.c
+        uid = self._uid()
+
+        def past(key: tuple[date, str | None]) -> ColumnElement[bool]:
+            day, last_uid = key
+            if last_uid is None:
+                return c.start_date > day
+            return and_(c.start_date >= day, or_(c.start_date > day, uid > last_uid))
+
+        def key(event: Event) -> tuple[date, str | None]:
+            assert event.start_date is not None
+            return event.start_date, event.event_uid
+
+        conditions = self._plain(selection, all_day=True)
+        return self._page(conditions, (c.start_date, uid), past, key, after, limit)
+
+    def irregular(self, selection: Selection) -> list[Event]:
+        """The stored events a read cannot page in SQL, for the caller to expand and test one by one: those
+        with a recurrence (series masters, few, found through their partial index); and, when the reader's
+        managed events are read whenever they are, events without a start."""
+        c = t.events.c
+        found = list(self.session.scalars(self._of(selection).where(_has_rule())))
+        if selection.mine_anywhen:
+            # One part each for timed and all-day events, so that each seeks its own index.
+            timed = self._of(selection).where(c.all_day == false(), c.starts_at.is_(None), _no_rule())
+            all_day = self._of(selection).where(c.all_day == true(), c.start_date.is_(None), _no_rule())
+            found += self.session.scalars(select(Event).from_statement(union_all(timed, all_day)))
+        return found
+
+    def _of(self, selection: Selection) -> Select[Event]:
+        c = t.events.c
+        query = select(Event).where(c.calendar_id.in_(selection.calendar_ids))
+        return query if selection.include_deleted else query.where(c.deleted == false())
+
+    def _page(
+        self,
+        conditions: list[ColumnElement[bool]],
+        order: tuple[ColumnElement[Any], ...],
+        past: Callable[[K], ColumnElement[bool]],
+        key: Callable[[Event], K],
+        after: K | None,
+        limit: int,
+    ) -> tuple[list[Event], int]:
+        """The first `limit` events without a recurrence after `after`, in `order`, and how many there are.
+
+        The rows are read without testing for a recurrence, which PostgreSQL cannot estimate (the cast of
+        a JSON column has no statistics) and which would then put it off walking the index in order and
+        stopping early. Series masters among them (few) are dropped here, reading on past them if need be;
+        the count, which reads every row anyway, tests it in SQL."""
+        found: list[Event] = []
+        resume = after
+        while True:
+            query = select(Event).where(*conditions)
+            if resume is not None:
+                query = query.where(past(resume))
+            rows = list(self.session.scalars(query.order_by(*order).limit(limit)))
+            found += [row for row in rows if row.recurrence is None]
+            if len(rows) < limit or len(found) >= limit:
+                break
+            resume = key(rows[-1])
+        if len(rows) < limit:  # every one of them was read
+            return found[:limit], len(found)
+        counted = select(func.count()).select_from(t.events).where(*conditions, _no_rule())
+        if after is not None:
+            counted = counted.where(past(after))
+        return found[:limit], int(self.session.scalar(counted) or 0)
+
+    def _uid(self) -> ColumnElement[str]:
+        """event_uid, compared and ordered by code point as Python does (PostgreSQL's own collation may not)."""
+        uid = t.events.c.event_uid
+        return uid.collate("C") if self.session.get_bind().dialect.name == "postgresql" else uid
+
+    @staticmethod
+    def _mine(selection: Selection) -> ColumnElement[bool]:
+        c = t.events.c
+        return and_(c.event_id.is_not(None), c.application_id == selection.application_id)
+
+    def _plain(self, selection: Selection, all_day: bool) -> list[ColumnElement[bool]]:
+        """What a read asks of an event without a recurrence, all-day or timed, in SQL: the same tests the
+        read service makes of each event (`_listed`, `_in_window`, `_wanted`). Whether it has a recurrence
+        is for the caller to test."""
+        c = t.events.c
+        w = selection.window
+        conditions: list[ColumnElement[bool]] = [c.calendar_id.in_(selection.calendar_ids), c.all_day == all_day]
+        in_window: ColumnElement[bool]
+        if all_day:
+            conditions.append(c.start_date.is_not(None))
+            in_window = and_(c.end_date.is_not(None), c.start_date < w.last_day, c.end_date > w.first_day)
+        else:
+            conditions.append(c.starts_at.is_not(None))
+            in_window = and_(c.starts_at < w.end, c.ends_at >= w.start)
+            if selection.include_moved:
+                moved = and_(c.ends_at.is_not(None), c.previous_starts_at < w.end, c.previous_ends_at >= w.start)
+                in_window = or_(in_window, moved)
+        mine = self._mine(selection)
+        conditions.append(or_(in_window, mine) if selection.mine_anywhen else in_window)
+        if selection.mine == "hide":
+            conditions.append(
+                or_(c.event_id.is_(None), c.application_id.is_(None), c.application_id != selection.application_id)
+            )
+        elif selection.mine == "only":
+            conditions.append(mine)
+        if not selection.include_deleted:
+            conditions.append(c.deleted == false())
+        if selection.changed_since is not None:
+            conditions.append(c.updated_at >= selection.changed_since)
+            conditions.append(or_(c.changed_by.is_(None), c.changed_by != selection.application_id))
+        if selection.busy_only:
+            conditions.append(c.transparency != "transparent")
+            conditions.append(c.participation_status != "declined")
+            conditions.append(c.status != "cancelled")
+        return conditions
 
     def changed_since(self, calendar_ids: Sequence[str], since: datetime) -> list[Event]:
         c = t.events.c
         return list(self.session.scalars(select(Event).where(c.calendar_id.in_(calendar_ids), c.updated_at >= since)))
+
+
+def _has_rule() -> ColumnElement[bool]:
+    """`tables.HAS_RULE`, with its literal inline so that the partial index on it can serve the query."""
+    return cast(t.events.c.recurrence, Text) != literal_column("'null'")
+
+
+def _no_rule() -> ColumnElement[bool]:
+    c = t.events.c
+    return or_(c.recurrence.is_(None), cast(c.recurrence, Text) == literal_column("'null'"))
+
+
+_ANY_OPEN = select(exists().where(t.channels.c.account_id == bindparam("account_id"), t.channels.c.closed_at.is_(None)))
 
 
 class ChannelRepository(_Repository[Channel]):
@@ -82,6 +216,10 @@ class ChannelRepository(_Repository[Channel]):
         c = t.channels.c
         query = select(Channel).where(c.account_id == account_id, c.closed_at.is_(None)).order_by(c.created_at)
         return list(self.session.scalars(query))
+
+    def any_open(self, account_id: str) -> bool:
+        """Whether the account has an open channel: one indexed EXISTS, built once (every event write asks)."""
+        return bool(self.session.scalar(_ANY_OPEN, {"account_id": account_id}))
 
     def count_open(self, account_id: str) -> int:
         c = t.channels.c

@@ -20,6 +20,7 @@ from sqlalchemy import (
     Table,
     Text,
     TypeDecorator,
+    text,
 )
 
 
@@ -53,6 +54,11 @@ metadata = MetaData(
 )
 
 ID = String(64)
+
+# A stored event has a recurrence rule (is a series master): `None` is stored as the JSON text `null`.
+# Queries test exactly this text, with the literal inline, so the partial index on it serves them.
+HAS_RULE = "CAST(recurrence AS TEXT) != 'null'"
+UID_OPS = {"event_uid": 'COLLATE "C"'}
 
 people = Table(
     "people",
@@ -232,6 +238,12 @@ events = Table(
     Index("ix_events_account_starts", "account_id", "starts_at"),
     Index("ix_events_account_dates", "account_id", "start_date"),
     Index("ix_events_account_updated", "account_id", "updated_at"),
+    # Reads page timed and all-day events in (start, event_uid) order, one calendar after the cursor. They
+    # order event_uid by code point, as Python does: SQLite's own way, PostgreSQL's with COLLATE "C".
+    Index("ix_events_calendar_timed", "calendar_id", "all_day", "starts_at", "event_uid", postgresql_ops=UID_OPS),
+    Index("ix_events_calendar_days", "calendar_id", "all_day", "start_date", "event_uid", postgresql_ops=UID_OPS),
+    # Series masters, which reads expand in Python: few among many events.
+    Index("ix_events_calendar_series", "calendar_id", sqlite_where=text(HAS_RULE), postgresql_where=text(HAS_RULE)),
 )
 
 channels = Table(

@@ -85,6 +85,24 @@ def window_of_instants(start: datetime, end: datetime, zone: tzinfo) -> Window:
     return Window(start, end, local_date(start, zone), shift_day(last, 1))
 
 
+@dataclass(frozen=True)
+class Selection:
+    """Which stored events a read shows, in terms a database can test; the reads merge what it finds
+    with the instances of recurring series, which only Python expands.
+
+    "Mine" are the events the reader's own application manages (`event_id` set, `application_id` its id)."""
+
+    calendar_ids: tuple[str, ...]
+    window: Window
+    application_id: str
+    mine: str  # "hide" (not asked for), "also" (include_managed) or "only" (only_managed)
+    mine_anywhen: bool  # the reader's managed events whatever their times (a managed read without from/to)
+    include_deleted: bool
+    include_moved: bool
+    changed_since: datetime | None  # last_modified: changed at or after it, and not by the reader's application
+    busy_only: bool  # free/busy without include_free: events that show as free are left out
+
+
 # --- sort keys and cursors ---------------------------------------------------------------------
 
 SortKey = tuple[datetime, str]
@@ -92,6 +110,24 @@ SortKey = tuple[datetime, str]
 
 def cursor_of(key: SortKey) -> list[str]:
     return [key[0].astimezone(UTC).isoformat(), key[1]]
+
+
+def days_after(key: SortKey, zone: tzinfo) -> tuple[date, str | None] | None:
+    """Where all-day events resume after `key`: all-day events sort by the instant their first day
+    starts in the reader's zone, which grows with the date, so those after `key` are the ones with
+    `start_date > day`, or `start_date == day` and `event_uid > uid` when that day starts exactly at
+    the key's instant (uid None: the day itself is not after the key). None when every day is after it."""
+    instant, uid = key
+    day = local_date(instant, zone)
+    later = shift_day(day, 1)
+    while later != day and day_start(later, zone) <= instant:
+        day, later = later, shift_day(later, 1)
+    while day_start(day, zone) > instant:
+        earlier = shift_day(day, -1)
+        if earlier == day:
+            return None
+        day = earlier
+    return day, (uid if day_start(day, zone) == instant else None)
 
 
 def key_of(cursor: object) -> SortKey | None:

@@ -260,6 +260,10 @@ class EventReadService:
     # --- reading ---------------------------------------------------------------------------------
 
     def _page(self, ctx: AccessContext, query: Resolved, cursor: SortKey | None, number: int) -> Page:
+        """One page after `cursor`. Events without a recurrence are paged in SQL, timed and all-day ones
+        apart (they sort on different columns), each query ordered, cut after the cursor and limited to a
+        page and one; series masters are few and expanded here. The three are merged on the sort key."""
+        limit = self.page_size + 1
         with self._uow() as uow:
             calendars = {c.id: c for c in uow.calendars.for_account(ctx.account_id)}
             if query.calendar_ids is None:
@@ -273,22 +277,25 @@ class EventReadService:
                 chosen = [calendars[c] for c in query.calendar_ids]
             else:  # a later page: calendars gone since the first page are simply skipped
                 chosen = [calendars[c] for c in query.calendar_ids if c in calendars]
-            ids = [c.id for c in chosen]
-            w = query.window
-            stored = uow.events.window(
-                ids, w.start, w.end, w.first_day, w.last_day, query.include_deleted, query.include_moved
-            )
-            if query.managed_unbounded and (query.include_managed or query.only_managed):
-                known = {e.id for e in stored}
-                extra = uow.events.managed_by(ids, ctx.application_id, query.include_deleted)
-                stored += [e for e in extra if e.id not in known]
-            items = sorted(
-                (item for event in stored for item in self._listed(ctx, query, event, calendars[event.calendar_id])),
-                key=lambda item: item.sort_key,
-            )
+            selection = _selection(ctx, query, tuple(c.id for c in chosen))
+            day_cursor = paging.days_after(cursor, query.zone) if cursor is not None else None
+            timed, timed_count = uow.events.timed_page(selection, cursor, limit)
+            all_day, all_day_count = uow.events.all_day_page(selection, day_cursor, limit)
+            irregular = uow.events.irregular(selection)
+        expanded = [
+            item for event in irregular for item in self._listed(ctx, query, event, calendars[event.calendar_id])
+        ]
+        paged = [
+            item for event in timed + all_day for item in self._listed(ctx, query, event, calendars[event.calendar_id])
+        ]
         if cursor is not None:
-            items = [item for item in items if item.sort_key > cursor]
-        shown, rest = items[: self.page_size], len(items) - min(len(items), self.page_size)
+            expanded = [item for item in expanded if item.sort_key > cursor]
+            paged = [item for item in paged if item.sort_key > cursor]
+        items = sorted(paged + expanded, key=lambda item: item.sort_key)
+        shown = items[: self.page_size]
+        rest = 0
+        if len(items) > self.page_size:  # the counts are separate statements: never below what was found
+            rest = max(timed_count + all_day_count + len(expanded) - len(shown), len(items) - len(shown))
         token = None
         if rest:
             state = {
@@ -339,6 +346,22 @@ class EventReadService:
         )
         if _wanted(ctx, query, item):
             yield item
+
+
+def _selection(ctx: AccessContext, query: Resolved, calendar_ids: tuple[str, ...]) -> paging.Selection:
+    """The part of a read the database can test: what `_listed` and `_wanted` ask of a stored event."""
+    mine = "only" if query.only_managed else "also" if query.include_managed else "hide"
+    return paging.Selection(
+        calendar_ids=calendar_ids,
+        window=query.window,
+        application_id=ctx.application_id,
+        mine=mine,
+        mine_anywhen=query.managed_unbounded and mine != "hide",
+        include_deleted=query.include_deleted,
+        include_moved=query.include_moved,
+        changed_since=query.last_modified,
+        busy_only=query.kind == FREE_BUSY and not query.include_free,
+    )
 
 
 def _may_read_events(ctx: AccessContext, only_managed: bool) -> None:
