@@ -7,7 +7,10 @@
 from __future__ import annotations
 
 import os
+import time
+import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -147,3 +150,34 @@ def container(settings: Settings, clock: FakeClock) -> Iterator[Container]:
 def client(container: Container) -> Iterator[TestClient]:
     with TestClient(create_app(container), base_url="http://127.0.0.1:8000") as test_client:
         yield test_client
+
+
+CLAIM_KEY = "horae-test:claimed-by"
+
+
+@contextmanager
+def redis_database_of_our_own(first: int, last: int, wait: float = 60.0) -> Iterator[str]:
+    """The URL of a Redis database numbered first..last that no other test process uses meanwhile.
+
+    Job wake-ups are only meaningful to consumers of the same database: a consumer of another test
+    process on the same Redis database would take them. The claim is a key that expires, so a
+    crashed run frees its database after a while.
+    """
+    token = f"{os.getpid()}:{uuid.uuid4().hex}"
+    deadline = time.monotonic() + wait
+    while True:
+        for db in range(first, last + 1):
+            client = redis.Redis.from_url(f"{REDIS_URL}/{db}")
+            try:
+                if client.set(CLAIM_KEY, token, nx=True, ex=900):
+                    try:
+                        yield f"{REDIS_URL}/{db}"
+                    finally:
+                        if client.get(CLAIM_KEY) == token.encode():
+                            client.delete(CLAIM_KEY)
+                    return
+            finally:
+                client.close()
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"no free Redis database among {first}..{last} after {wait}s")
+        time.sleep(0.2)

@@ -14,17 +14,14 @@ import json
 import os
 import subprocess
 import time
-import uuid
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
 import httpx
 import pytest
-import redis
 from sqlalchemy import select
 
 from horae import bootstrap
@@ -33,13 +30,12 @@ from horae.domain import scopes
 from horae.domain.model import Job
 from horae.services.identity import REVOKE_PROFILE
 from horae.worker.queue import HueyJobQueue, build_huey
-from tests.conftest import REDIS_URL, drop_postgres_database, fast_settings, fresh_postgres_database
+from tests.conftest import drop_postgres_database, fast_settings, fresh_postgres_database, redis_database_of_our_own
 from tests.e2e.processes import HORAE, HoraeProcess, base_env, free_port
 
 pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("scale_out")]
 
 T = TypeVar("T")
-CLAIM_KEY = "horae-test:claimed-by"
 PASSWORD = "correct horse battery"
 
 
@@ -53,34 +49,6 @@ def wait_for(what: str, probe: Callable[[], T | None], timeout: float = 20.0) ->
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out after {timeout}s waiting for {what}")
         time.sleep(0.1)
-
-
-@contextmanager
-def redis_database_of_our_own(first: int, last: int, wait: float = 60.0) -> Iterator[str]:
-    """The URL of a Redis database numbered first..last that no other test process uses meanwhile.
-
-    Job wake-ups are only meaningful to consumers of the same database: a consumer of another test
-    process on the same Redis database would take them. The claim is a key that expires, so a
-    crashed run frees its database after a while.
-    """
-    token = f"{os.getpid()}:{uuid.uuid4().hex}"
-    deadline = time.monotonic() + wait
-    while True:
-        for db in range(first, last + 1):
-            client = redis.Redis.from_url(f"{REDIS_URL}/{db}")
-            try:
-                if client.set(CLAIM_KEY, token, nx=True, ex=900):
-                    try:
-                        yield f"{REDIS_URL}/{db}"
-                    finally:
-                        if client.get(CLAIM_KEY) == token.encode():
-                            client.delete(CLAIM_KEY)
-                    return
-            finally:
-                client.close()
-        if time.monotonic() > deadline:
-            raise RuntimeError(f"no free Redis database among {first}..{last} after {wait}s")
-        time.sleep(0.2)
 
 
 @dataclass

@@ -8,16 +8,13 @@ job; in the lost-wake-up tests the queue cannot deliver, so only the sweeper can
 from __future__ import annotations
 
 import logging
-import os
 import time
-import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TypeVar
 
 import pytest
-import redis
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
@@ -29,14 +26,13 @@ from horae.services.identity import REVOKE_PROFILE
 from horae.services.jobs import new_job
 from horae.settings import Settings
 from horae.worker.consumer import Sweeper
-from tests.conftest import REDIS_URL
+from tests.conftest import redis_database_of_our_own
 from tests.e2e.processes import free_port
 from tests.helpers import Connected, connect
 
 T = TypeVar("T")
 BASE = "http://127.0.0.1:8000"
 NO_SWEEP = 60.0  # seconds: longer than any test here, so the sweeper never gets a turn
-CLAIM_KEY = "horae-test:claimed-by"
 
 
 def wait_for(what: str, probe: Callable[[], T | None], timeout: float = 10.0) -> T:
@@ -49,34 +45,6 @@ def wait_for(what: str, probe: Callable[[], T | None], timeout: float = 10.0) ->
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out after {timeout}s waiting for {what}")
         time.sleep(0.05)
-
-
-@contextmanager
-def redis_database_of_our_own(first: int, last: int, wait: float = 60.0) -> Iterator[str]:
-    """The URL of a Redis database numbered first..last that no other test process uses meanwhile.
-
-    Job wake-ups are only meaningful to consumers of the same database: a consumer of another test
-    process on the same Redis database would take them. The claim is a key that expires, so a
-    crashed run frees its database after a while.
-    """
-    token = f"{os.getpid()}:{uuid.uuid4().hex}"
-    deadline = time.monotonic() + wait
-    while True:
-        for db in range(first, last + 1):
-            client = redis.Redis.from_url(f"{REDIS_URL}/{db}")
-            try:
-                if client.set(CLAIM_KEY, token, nx=True, ex=900):
-                    try:
-                        yield f"{REDIS_URL}/{db}"
-                    finally:
-                        if client.get(CLAIM_KEY) == token.encode():
-                            client.delete(CLAIM_KEY)
-                    return
-            finally:
-                client.close()
-        if time.monotonic() > deadline:
-            raise RuntimeError(f"no free Redis database among {first}..{last} after {wait}s")
-        time.sleep(0.2)
 
 
 @contextmanager
