@@ -8,19 +8,13 @@ SQLite), then measures. Run with `make bench`. Prints figures only; nothing here
 from __future__ import annotations
 
 import statistics
-import sys
-import tempfile
 import time
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import httpx
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from tests.e2e.processes import serve
+from demo_server import demo_server, latency
 
 TOTAL_EVENTS = 10_000
 ONE_BY_ONE = 500
@@ -49,28 +43,11 @@ def chunks(first: int, last: int) -> Iterator[range]:
         yield range(start, min(start + BATCH_SIZE, last))
 
 
-def _latency(samples: list[float]) -> str:
-    ordered = sorted(samples)
-    p95 = ordered[max(int(len(ordered) * 0.95) - 1, 0)]
-    return f"p50 {statistics.median(ordered) * 1000:.2f} ms, p95 {p95 * 1000:.2f} ms"
-
-
 def main() -> None:
-    with tempfile.TemporaryDirectory() as tmp:
-        data = Path(tmp)
-        server = serve(data, data, HORAE_RATE_LIMIT_PER_SECOND="100000", HORAE_RATE_LIMIT_PER_MINUTE="1000000")
-        try:
-            credentials = dict(
-                line.removeprefix("export ").split("=", 1)
-                for line in (data / "demo-credentials.env").read_text().splitlines()
-                if line.startswith("export ")
-            )
-            print(f"server: {server.url}, embedded deployment (SQLite)")
-            auth = {"Authorization": f"Bearer {credentials['HORAE_ACCESS_TOKEN']}"}
-            with httpx.Client(base_url=server.url, headers=auth, timeout=60) as http:
-                measure(http)
-        finally:
-            server.stop()
+    with demo_server() as (server, credentials):
+        auth = {"Authorization": f"Bearer {credentials['HORAE_ACCESS_TOKEN']}"}
+        with httpx.Client(base_url=server.url, headers=auth, timeout=60) as http:
+            measure(http)
 
 
 def measure(http: httpx.Client) -> None:
@@ -92,7 +69,7 @@ def measure(http: httpx.Client) -> None:
     elapsed = time.perf_counter() - started
     print(
         f"{'upserts one by one':30} {ONE_BY_ONE / elapsed:7.0f} upserts/s  "
-        f"({ONE_BY_ONE} sequential POSTs, {_latency(samples)})"
+        f"({ONE_BY_ONE} sequential POSTs, {latency(samples)})"
     )
 
     def run_batches(first: int, last: int) -> list[float]:
@@ -113,7 +90,7 @@ def measure(http: httpx.Client) -> None:
     count = timed_end - ONE_BY_ONE
     print(
         f"{'upserts through batch':30} {count / elapsed:7.0f} upserts/s  "
-        f"({TIMED_BATCHES} sequential batches of {BATCH_SIZE}, {_latency(timings)} per batch)"
+        f"({TIMED_BATCHES} sequential batches of {BATCH_SIZE}, {latency(timings)} per batch)"
     )
 
     started = time.perf_counter()
