@@ -19,8 +19,9 @@ from sqlalchemy import event as sa_event
 from horae.container import Container
 from horae.domain import ids
 from horae.domain.events import Event
-from horae.services.event_reads import EVENTS, FREE_BUSY, EventReadService, Listed, Page, ReadQuery, Resolved
+from horae.services.event_reads import EVENTS, FREE_BUSY, EventReadService
 from horae.services.oauth import AccessContext
+from horae.services.read_models import Listed, Page, ReadQuery, Resolved
 from tests.fakes import FakeClock
 from tests.helpers import REDIRECT, Connected, connect, make_app
 

@@ -15,7 +15,8 @@ from horae.domain.paging import Window, day_start, local_date
 from horae.domain.times import BadTime
 from horae.domain.times import zone as known_zone
 from horae.errors import InvalidRequest
-from horae.services.event_reads import EVENTS, EventReadService, ReadQuery, Resolved
+from horae.services.event_reads import EVENTS, EventReadService
+from horae.services.read_models import ReadQuery, Resolved
 from tests.fakes import FakeClock
 
 TODAY = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)

@@ -17,8 +17,9 @@ from horae.api.schemas.event_reads import (
     events_response,
     free_busy_response,
 )
-from horae.services.event_reads import EVENTS, FREE_BUSY, Page, ReadQuery
+from horae.services.event_reads import EVENTS, FREE_BUSY
 from horae.services.oauth import AccessContext
+from horae.services.read_models import Page, ReadQuery
 
 router = APIRouter(tags=["Events"])
 

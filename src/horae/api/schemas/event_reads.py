@@ -11,7 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from horae.api.schemas.identity import Userinfo
 from horae.domain.times import BadTime, format_instant, zone
-from horae.services.event_reads import Listed, Page
+from horae.services.read_models import Listed, Page
 
 
 def _known_zone(name: str) -> bool:
