@@ -10,10 +10,7 @@ The account, applications and tokens are made by an operator's container on the 
 from __future__ import annotations
 
 import base64
-import json
 import os
-import shutil
-import subprocess
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -30,12 +27,12 @@ from horae import bootstrap
 from horae.container import Container
 from horae.domain import scopes
 from tests.conftest import fast_settings
+from tests.e2e.node_sdk import run_script
 from tests.e2e.processes import HoraeProcess, serve
 from tests.integration.test_push_delivery import Received, Receiver
 
 pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("channels_sdk")]
 
-NODE_DIR = Path(__file__).parent / "node"
 WAIT_SECONDS = 20.0
 
 
@@ -197,15 +194,6 @@ def test_during_a_secret_rotation_both_secrets_verify_with_pycronofy(live: Live)
 # --- the Node SDK ----------------------------------------------------------------------------------------------
 
 
-def node_executable() -> str:
-    node = shutil.which("node")
-    if node is None:
-        pytest.fail("`node` is not on PATH: install Node.js (Debian package `nodejs`) to run the Node SDK test")
-    if not (NODE_DIR / "node_modules" / "cronofy" / "package.json").exists():
-        pytest.fail(f"the Node SDK is not installed: run `npm ci` in {NODE_DIR} (scripts/test-services.sh does)")
-    return node
-
-
 def node_steps(live: Live, app: App, steps: list[dict[str, Any]]) -> list[dict[str, Any]]:
     config = {
         "api_url": live.server.url,
@@ -214,17 +202,7 @@ def node_steps(live: Live, app: App, steps: list[dict[str, Any]]) -> list[dict[s
         "access_token": app.access_token,
         "steps": steps,
     }
-    result = subprocess.run(
-        [node_executable(), "channels.mjs"],
-        cwd=NODE_DIR,
-        input=json.dumps(config),
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
-    assert result.returncode == 0, f"channels.mjs failed:\n{result.stderr}\n{result.stdout}"
-    results: list[dict[str, Any]] = json.loads(result.stdout)
+    results: list[dict[str, Any]] = run_script("channels.mjs", config)
     return results
 
 

@@ -5,16 +5,14 @@ events and free/busy following next_page, and deletes one by one and in bulk; th
 from __future__ import annotations
 
 import datetime as dt
-import json
-import subprocess
 import uuid
 from typing import Any
 
 import pytest
 
 from tests.e2e.conftest import Application
+from tests.e2e.node_sdk import run_script
 from tests.e2e.processes import HoraeProcess
-from tests.e2e.test_node_sdk_flow import NODE_DIR, node_executable
 
 pytestmark = [pytest.mark.e2e]
 
@@ -22,17 +20,7 @@ PAGED_EVENTS = 250  # more than two pages of ~100
 
 
 def run_events(config: dict[str, Any]) -> dict[str, Any]:
-    result = subprocess.run(
-        [node_executable(), "events.mjs"],
-        cwd=NODE_DIR,
-        input=json.dumps(config),
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    assert result.returncode == 0, f"events.mjs failed:\n{result.stderr}\n{result.stdout}"
-    summary: dict[str, Any] = json.loads(result.stdout)
+    summary: dict[str, Any] = run_script("events.mjs", config, timeout=120)
     return summary
 
 

@@ -4,46 +4,23 @@ identity and revocation calls and reports what it got."""
 
 from __future__ import annotations
 
-import json
-import shutil
-import subprocess
 import uuid
-from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
 import pytest
 
 from tests.e2e.conftest import Application, AuthorizePages, CallbackRecorder, Person
+from tests.e2e.node_sdk import run_script
 from tests.e2e.processes import HoraeProcess
 
 pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("browser")]
 
-NODE_DIR = Path(__file__).parent / "node"
 SCOPE = "read_account list_calendars read_events create_event delete_event"
 
 
-def node_executable() -> str:
-    node = shutil.which("node")
-    if node is None:
-        pytest.fail("`node` is not on PATH: install Node.js (Debian package `nodejs`) to run the Node SDK test")
-    if not (NODE_DIR / "node_modules" / "cronofy" / "package.json").exists():
-        pytest.fail(f"the Node SDK is not installed: run `npm ci` in {NODE_DIR} (scripts/test-services.sh does)")
-    return node
-
-
 def run_flow(config: dict[str, str]) -> dict[str, Any]:
-    result = subprocess.run(
-        [node_executable(), "flow.mjs"],
-        cwd=NODE_DIR,
-        input=json.dumps(config),
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
-    assert result.returncode == 0, f"flow.mjs failed:\n{result.stderr}\n{result.stdout}"
-    summary: dict[str, Any] = json.loads(result.stdout)
+    summary: dict[str, Any] = run_script("flow.mjs", config)
     return summary
 
 
