@@ -32,16 +32,26 @@ def make_app(container: Container, name: str = "Test app", redirect: str = REDIR
     return container.applications.create(name, [redirect])
 
 
+def authorize(container: Container, app: NewCredentials, account_id: str, scope: str = "read_write") -> Connected:
+    """The account authorizes the application (a code issued and exchanged), skipping the browser."""
+    request = container.oauth.check_authorize(
+        {"client_id": app.application.client_id, "redirect_uri": REDIRECT, "response_type": "code", "scope": scope}
+    )
+    code = container.oauth.issue_code(request, account_id)
+    tokens = container.oauth.exchange_code(app.application.client_id, app.client_secret, code, REDIRECT)
+    return Connected(app, account_id, tokens)
+
+
 def connect(container: Container, email: str = "ada@example.com", scope: str = "read_write") -> Connected:
     """An application and an account authorized to it, skipping the browser."""
     app = make_app(container)
     person = container.accounts.sign_up(email, "correct horse battery", "Ada")
-    request = container.oauth.check_authorize(
-        {"client_id": app.application.client_id, "redirect_uri": REDIRECT, "response_type": "code", "scope": scope}
-    )
-    code = container.oauth.issue_code(request, person.account.id)
-    tokens = container.oauth.exchange_code(app.application.client_id, app.client_secret, code, REDIRECT)
-    return Connected(app, person.account.id, tokens)
+    return authorize(container, app, person.account.id, scope)
+
+
+def also_authorize(container: Container, who: Connected, name: str = "Other app") -> Connected:
+    """A second application authorized for the same account."""
+    return authorize(container, make_app(container, name), who.sub)
 
 
 def csrf_of(html: str) -> str:

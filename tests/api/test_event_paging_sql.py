@@ -23,7 +23,7 @@ from horae.services.event_reads import EVENTS, FREE_BUSY, EventReadService
 from horae.services.oauth import AccessContext
 from horae.services.read_models import Listed, Page, ReadQuery, Resolved
 from tests.fakes import FakeClock
-from tests.helpers import REDIRECT, Connected, connect, make_app
+from tests.helpers import Connected, also_authorize, connect
 
 NOW = datetime(2026, 11, 2, 12, 0, tzinfo=UTC)
 FIRST = datetime(2026, 11, 1, tzinfo=UTC)
@@ -46,21 +46,6 @@ def second_calendar(client: TestClient, who: Connected) -> str:
     created = client.post("/v1/calendars", json={"profile_id": calendar["profile_id"], "name": "Two"}, headers=who.auth)
     assert created.status_code in (200, 201), created.text
     return str(created.json()["calendar"]["calendar_id"])
-
-
-def also_authorize(container: Container, who: Connected) -> Connected:
-    app = make_app(container, "Other app")
-    request = container.oauth.check_authorize(
-        {
-            "client_id": app.application.client_id,
-            "redirect_uri": REDIRECT,
-            "response_type": "code",
-            "scope": "read_write",
-        }
-    )
-    code = container.oauth.issue_code(request, who.sub)
-    tokens = container.oauth.exchange_code(app.application.client_id, app.client_secret, code, REDIRECT)
-    return Connected(app, who.sub, tokens)
 
 
 def context(container: Container, who: Connected) -> AccessContext:

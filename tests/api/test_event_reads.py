@@ -19,7 +19,7 @@ from horae.domain import ids
 from horae.domain.events import Event
 from tests.conftest import Deployment, fast_settings
 from tests.fakes import FakeClock
-from tests.helpers import REDIRECT, Connected, connect, make_app
+from tests.helpers import Connected, also_authorize, connect
 
 NOW = datetime(2026, 11, 2, 12, 0, tzinfo=UTC)
 BASE = "http://127.0.0.1:8000"
@@ -48,22 +48,6 @@ def read(client: TestClient, who: Connected, path: str = "/v1/events", **params:
 
 def summaries(body: dict[str, Any]) -> list[str]:
     return [e["summary"] for e in body["events"]]
-
-
-def also_authorize(container: Container, who: Connected, name: str = "Other app") -> Connected:
-    """A second application authorized for the same account."""
-    app = make_app(container, name)
-    request = container.oauth.check_authorize(
-        {
-            "client_id": app.application.client_id,
-            "redirect_uri": REDIRECT,
-            "response_type": "code",
-            "scope": "read_write",
-        }
-    )
-    code = container.oauth.issue_code(request, who.sub)
-    tokens = container.oauth.exchange_code(app.application.client_id, app.client_secret, code, REDIRECT)
-    return Connected(app, who.sub, tokens)
 
 
 def external(
