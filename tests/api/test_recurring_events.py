@@ -13,7 +13,7 @@ from fastapi.testclient import TestClient
 
 from horae.container import Container
 from tests.fakes import FakeClock
-from tests.helpers import REDIRECT, Connected, connect, make_app
+from tests.helpers import Connected, authorize, connect, make_app
 
 NOW = datetime(2026, 1, 10, 12, 0, tzinfo=UTC)
 LONDON = ZoneInfo("Europe/London")
@@ -200,19 +200,7 @@ def test_instance_changes_are_external_changes_for_other_applications(
     client: TestClient, container: Container, clock: FakeClock
 ) -> None:
     ada = connect(container)
-    app = make_app(container, "Reader")
-    request = container.oauth.check_authorize(
-        {
-            "client_id": app.application.client_id,
-            "redirect_uri": REDIRECT,
-            "response_type": "code",
-            "scope": "read_only",
-        }
-    )
-    code = container.oauth.issue_code(request, ada.sub)
-    reader = Connected(
-        app, ada.sub, container.oauth.exchange_code(app.application.client_id, app.client_secret, code, REDIRECT)
-    )
+    reader = authorize(container, make_app(container, "Reader"), ada.sub, "read_only")
     calendar_id = primary(client, ada)
     assert upsert(client, ada, calendar_id, weekly_london()).status_code == 202
     clock.advance(minutes=10)
@@ -328,19 +316,7 @@ def test_other_applications_cannot_change_an_instance(client: TestClient, contai
     calendar_id = primary(client, ada)
     assert upsert(client, ada, calendar_id, weekly_london()).status_code == 202
     uid = events(client, ada, **{"from": "2026-03-01", "to": "2026-03-08"})[0]["event_uid"]
-    app = make_app(container, "Other")
-    request = container.oauth.check_authorize(
-        {
-            "client_id": app.application.client_id,
-            "redirect_uri": REDIRECT,
-            "response_type": "code",
-            "scope": "read_write",
-        }
-    )
-    code = container.oauth.issue_code(request, ada.sub)
-    other = Connected(
-        app, ada.sub, container.oauth.exchange_code(app.application.client_id, app.client_secret, code, REDIRECT)
-    )
+    other = authorize(container, make_app(container, "Other"), ada.sub, "read_write")
     assert delete(client, other, calendar_id, {"event_uid": uid}).status_code == 403
     move = {"event_uid": uid, "summary": "Mine now", "start": "2026-03-03T09:00:00Z", "end": "2026-03-03T10:00:00Z"}
     assert upsert(client, other, calendar_id, move).status_code == 403
