@@ -26,11 +26,13 @@ from horae.ports import CalendarProvider, Clock, RateLimiter
 from horae.providers.calendars import load_calendar_provider
 from horae.services.accounts import AccountService
 from horae.services.applications import ApplicationService
+from horae.services.availability import AvailabilityService
 from horae.services.calendars import CalendarService
 from horae.services.event_reads import EventReadService
 from horae.services.events import EventService
 from horae.services.identity import REVOKE_PROFILE, IdentityService
 from horae.services.jobs import JobHandler, JobRunner
+from horae.services.managed_availability import ManagedAvailabilityService
 from horae.services.oauth import OAuthService
 from horae.services.push import PushService
 from horae.settings import Settings
@@ -106,6 +108,10 @@ def _wire(settings: Settings, clock: Clock | None) -> tuple[Container, Huey]:
         calendars=calendars,
         events=events,
         event_reads=EventReadService(uow, clock, hmac.new(key, b"horae page tokens", hashlib.sha256).digest()),
+        availability=AvailabilityService(uow, clock),
+        managed_availability=ManagedAvailabilityService(
+            uow, clock, hmac.new(key, b"horae available period pages", hashlib.sha256).digest()
+        ),
         push=push,
         identity=identity,
         runner=runner,

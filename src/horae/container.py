@@ -7,11 +7,13 @@ from dataclasses import dataclass
 from horae.ports import Background, Clock, RateLimiter, UnitOfWorkFactory
 from horae.services.accounts import AccountService
 from horae.services.applications import ApplicationService
+from horae.services.availability import AvailabilityService
 from horae.services.calendars import CalendarService
 from horae.services.event_reads import EventReadService
 from horae.services.events import EventService
 from horae.services.identity import IdentityService
 from horae.services.jobs import JobRunner
+from horae.services.managed_availability import ManagedAvailabilityService
 from horae.services.oauth import OAuthService
 from horae.services.push import PushService
 from horae.settings import Settings
@@ -31,6 +33,8 @@ class Container:
     calendars: CalendarService
     events: EventService
     event_reads: EventReadService
+    availability: AvailabilityService
+    managed_availability: ManagedAvailabilityService
     push: PushService
     runner: JobRunner
     rate_limiter: RateLimiter

@@ -61,6 +61,10 @@ RULES_BEYOND_SCHEMA = {
     "GET /v1/events",
     "GET /v1/free_busy",
     "POST /v1/channels",
+    "POST /v1/availability_rules",
+    "POST /v1/available_periods",
+    "GET /v1/available_periods",
+    "POST /v1/availability",
 }
 FORM = "application/x-www-form-urlencoded"
 JSON = "application/json"
@@ -164,6 +168,11 @@ def steer(case: Any, data: st.DataObject, world: World) -> None:
             real = {"token": world.bob.tokens.refresh_token, "refresh_token": world.bob.tokens.access_token}
             if field:
                 case.body[field] = real.get(field, world.bob.sub)
+    if path == "/v1/availability" and isinstance(case.body, dict) and data.draw(st.booleans(), label="real subs"):
+        for group in case.body.get("participants") or []:
+            for member in group.get("members") or [] if isinstance(group, dict) else []:
+                if isinstance(member, dict):
+                    member["sub"] = world.ada.sub
     if case.path_parameters and "profile_id" in case.path_parameters:
         choice = data.draw(st.sampled_from(["generated", "own", "other"]), label="profile")
         if choice != "generated":

@@ -11,7 +11,18 @@ from starlette.middleware.sessions import SessionMiddleware
 from horae import __doc__ as horae_doc
 from horae.api import errors, openapi
 from horae.api.middleware import RequestContext
-from horae.api.routes import batch, calendars, channels, event_reads, event_writes, identity, meta, oauth
+from horae.api.routes import (
+    availability,
+    batch,
+    calendars,
+    channels,
+    event_reads,
+    event_writes,
+    identity,
+    managed_availability,
+    meta,
+    oauth,
+)
 from horae.container import Container
 from horae.web import pages, relink
 from horae.web.common import mount_static
@@ -40,7 +51,18 @@ def create_app(container: Container) -> FastAPI:
     app.state.container = container
     errors.install(app)
     openapi.install(app)
-    api = [oauth, identity, calendars, event_writes, event_reads, channels, batch, meta]
+    api = [
+        oauth,
+        identity,
+        calendars,
+        event_writes,
+        event_reads,
+        channels,
+        batch,
+        availability,
+        managed_availability,
+        meta,
+    ]
     routers = [module.router for module in api]
     for router in [*routers, pages.router, relink.router]:
         app.include_router(router)

@@ -10,6 +10,7 @@ from starlette.concurrency import run_in_threadpool
 from horae.container import Container
 from horae.domain.model import Application
 from horae.errors import AuthenticationFailed, RateLimited
+from horae.services.availability_request import Caller
 from horae.services.oauth import AccessContext
 
 # What SDKs send when they have no token but put credentials in the body instead.
@@ -64,7 +65,23 @@ async def application_key(request: Request) -> Application:
     return app
 
 
+async def key_or_account(request: Request) -> Caller:
+    """Dependency: the application's API key or, where Cronofy still allows it, an account access token."""
+    token = bearer_token(request)
+    if not token:
+        raise AuthenticationFailed("an API key or an access token is required")
+    try:
+        app = await run_in_threadpool(container(request).applications.by_api_key, token)
+    except AuthenticationFailed:
+        ctx = await run_in_threadpool(container(request).oauth.authenticate, token)
+        count_request(request, ctx.application_id)
+        return Caller(ctx.application_id, ctx.account_id, ctx.permissions)
+    count_request(request, app.id)
+    return Caller(app.id)
+
+
 AccountAccess = Annotated[AccessContext, Depends(account_access)]
+KeyOrAccount = Annotated[Caller, Depends(key_or_account)]
 ApplicationKey = Annotated[Application, Depends(application_key)]
 
 

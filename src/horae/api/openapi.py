@@ -99,6 +99,11 @@ def api_key() -> dict[str, Any]:
     return {"security": [{API_KEY: []}]}
 
 
+def api_key_or_account_token(*needed: str) -> dict[str, Any]:
+    """`openapi_extra` for a route that takes the API key or, as a legacy, an account access token."""
+    return {"security": [{API_KEY: []}, {ACCESS_TOKEN: list(needed)}]}
+
+
 def _form_and_json(schema: dict[str, Any]) -> dict[str, Any]:
     return {
         "requestBody": {

@@ -25,8 +25,8 @@ from sqlalchemy import (
 
 from horae.db import tables as t
 from horae.db.repositories import _Repository
-from horae.domain.events import Event
-from horae.domain.paging import Selection
+from horae.domain.events import BusyRow, Event
+from horae.domain.paging import Selection, Window
 from horae.domain.push import Channel, Delivery, DeliveryAttempt
 
 K = TypeVar("K")
@@ -190,6 +190,31 @@ class EventRepository(_Repository[Event]):
             conditions.append(c.participation_status != "declined")
             conditions.append(c.status != "cancelled")
         return conditions
+
+    def busy(self, calendar_ids: Sequence[str], window: Window) -> tuple[list[BusyRow], list[Event]]:
+        """What may make the calendars busy in the window: events without a recurrence as light rows (timed
+        ones overlapping its instants, all-day ones its days), and series masters to expand. Free, declined,
+        cancelled and deleted events are left out here; tentative ones are marked."""
+        c = t.events.c
+        series = _has_rule().label("series")
+        tentative = or_(c.participation_status == "tentative", c.status == "tentative").label("tentative")
+        columns = (c.calendar_id, c.event_uid, c.event_id, c.application_id, c.all_day, c.starts_at, c.ends_at)
+        counted = and_(
+            c.calendar_id.in_(calendar_ids),
+            c.deleted == false(),
+            c.transparency != "transparent",
+            c.participation_status != "declined",
+            c.status != "cancelled",
+        )
+        timed = select(*columns, c.start_date, c.end_date, tentative, series).where(
+            counted, c.all_day == false(), c.starts_at < window.end, c.ends_at > window.start
+        )
+        days = select(*columns, c.start_date, c.end_date, tentative, series).where(
+            counted, c.all_day == true(), c.start_date < window.last_day, c.end_date > window.first_day
+        )
+        rows = [BusyRow(*row[:10]) for part in (timed, days) for row in self.session.execute(part) if not row[10]]
+        masters = list(self.session.scalars(select(Event).where(counted, _has_rule())))
+        return rows, masters
 
     def changed_since(self, calendar_ids: Sequence[str], since: datetime) -> list[Event]:
         c = t.events.c

@@ -6,7 +6,7 @@ from sqlalchemy import Table
 from sqlalchemy.orm import registry
 
 from horae.db import tables
-from horae.domain import events, model, push
+from horae.domain import events, managed, model, push
 
 mapper_registry = registry()
 _started = False
@@ -33,6 +33,8 @@ def start_mappers() -> None:
         (push.Channel, tables.channels),
         (push.Delivery, tables.deliveries),
         (push.DeliveryAttempt, tables.delivery_attempts),
+        (managed.AvailabilityRule, tables.availability_rules),
+        (managed.AvailablePeriod, tables.available_periods),
     ]
     for entity, table in pairs:
         mapper_registry.map_imperatively(entity, table)

@@ -23,6 +23,8 @@ from sqlalchemy import (
     text,
 )
 
+from horae.domain.managed import WeeklyPeriod
+
 
 class UTCDateTime(TypeDecorator[datetime]):
     """Aware UTC datetimes in and out; SQLite would otherwise hand back naive values."""
@@ -42,6 +44,36 @@ class UTCDateTime(TypeDecorator[datetime]):
             return None
         assert isinstance(value, datetime)
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class WeeklyPeriodsJSON(TypeDecorator[tuple[WeeklyPeriod, ...]]):
+    """An availability rule's weekly periods: a JSON list of `{day, start_time, end_time}`."""
+
+    impl = JSON
+    cache_ok = True
+
+    def process_bind_param(self, value: tuple[WeeklyPeriod, ...] | None, dialect: Dialect) -> Any:
+        if value is None:
+            return None
+        return [{"day": p.day, "start_time": p.start_time, "end_time": p.end_time} for p in value]
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> tuple[WeeklyPeriod, ...] | None:
+        if value is None:
+            return None
+        return tuple(WeeklyPeriod(p["day"], p["start_time"], p["end_time"]) for p in value)
+
+
+class StringTupleJSON(TypeDecorator[tuple[str, ...]]):
+    """A tuple of strings as a JSON list; None stays SQL NULL."""
+
+    impl = JSON(none_as_null=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: tuple[str, ...] | None, dialect: Dialect) -> Any:
+        return None if value is None else list(value)
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> tuple[str, ...] | None:
+        return None if value is None else tuple(str(item) for item in value)
 
 
 metadata = MetaData(
@@ -285,4 +317,28 @@ delivery_attempts = Table(
     Column("error", Text, nullable=False),
     Column("response_excerpt", Text, nullable=False),
     Column("extra", JSON, nullable=False),
+)
+
+availability_rules = Table(
+    "availability_rules",
+    metadata,
+    Column("account_id", ID, ForeignKey("accounts.id"), primary_key=True),
+    Column("rule_id", ID, primary_key=True),
+    Column("tzid", String(64), nullable=False),
+    Column("calendar_ids", StringTupleJSON, nullable=True),
+    Column("weekly_periods", WeeklyPeriodsJSON, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+)
+
+available_periods = Table(
+    "available_periods",
+    metadata,
+    Column("account_id", ID, ForeignKey("accounts.id"), primary_key=True),
+    Column("period_id", ID, primary_key=True),
+    Column("starts_at", UTCDateTime, nullable=False),
+    Column("ends_at", UTCDateTime, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    Index("ix_available_periods_account_starts", "account_id", "starts_at"),
 )

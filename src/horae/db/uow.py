@@ -7,6 +7,7 @@ from types import TracebackType
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from horae.db import availability_repositories as ar
 from horae.db import event_repositories as er
 from horae.db import repositories as r
 from horae.ports import JobQueue
@@ -29,6 +30,8 @@ class SqlUnitOfWork:
     events: er.EventRepository
     channels: er.ChannelRepository
     deliveries: er.DeliveryRepository
+    availability_rules: ar.AvailabilityRuleRepository
+    available_periods: ar.AvailablePeriodRepository
 
     def __init__(self, session_factory: sessionmaker[Session], queue: JobQueue) -> None:
         self._session_factory = session_factory
@@ -51,6 +54,8 @@ class SqlUnitOfWork:
         self.events = er.EventRepository(s)
         self.channels = er.ChannelRepository(s)
         self.deliveries = er.DeliveryRepository(s)
+        self.availability_rules = ar.AvailabilityRuleRepository(s)
+        self.available_periods = ar.AvailablePeriodRepository(s)
         return self
 
     def __exit__(

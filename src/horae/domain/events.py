@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 
 @dataclass(eq=False)
@@ -48,3 +48,18 @@ class Event:
     @property
     def managed(self) -> bool:
         return self.event_id is not None
+
+
+class BusyRow(NamedTuple):
+    """The little of a stored, non-recurring event that availability needs: read in bulk, so a tuple."""
+
+    calendar_id: str
+    event_uid: str
+    event_id: str | None
+    application_id: str | None
+    all_day: bool
+    starts_at: datetime | None
+    ends_at: datetime | None
+    start_date: date | None
+    end_date: date | None
+    tentative: bool

@@ -30,6 +30,13 @@ from horae.api.auth import AccountAccess, container
 from horae.api.errors import error_response
 from horae.api.schemas.batch import CONTROL, BatchResponse, Entry, read_entries, request_schema
 from horae.api.schemas.events import DeleteEventRequest, UpsertEventRequest, to_input
+from horae.api.schemas.managed_availability import (
+    AvailabilityRuleRequest,
+    AvailablePeriodRequest,
+    DeletePeriodsRequest,
+    period_input,
+    rule_input,
+)
 from horae.container import Container
 from horae.errors import FieldError, HoraeError, InvalidRequest, NotFound
 from horae.services.oauth import AccessContext
@@ -105,6 +112,27 @@ def _delete_event(services: Container, ctx: AccessContext, entry: EntryRequest) 
     # As DELETE /v1/calendars/{calendar_id}/events: query parameters and body together, the body winning.
     req = body.validate(DeleteEventRequest, {**entry.query, **entry.data})
     services.events.delete(ctx, entry.params["calendar_id"], req.event_id, req.event_uid)
+
+
+@batch_call("POST", "/v1/availability_rules")
+def _upsert_rule(services: Container, ctx: AccessContext, entry: EntryRequest) -> None:
+    services.managed_availability.upsert_rule(ctx, rule_input(body.validate(AvailabilityRuleRequest, entry.data)))
+
+
+@batch_call("DELETE", "/v1/availability_rules/{rule_id}")
+def _delete_rule(services: Container, ctx: AccessContext, entry: EntryRequest) -> None:
+    services.managed_availability.delete_rule(ctx, entry.params["rule_id"])
+
+
+@batch_call("POST", "/v1/available_periods")
+def _upsert_period(services: Container, ctx: AccessContext, entry: EntryRequest) -> None:
+    services.managed_availability.upsert_period(ctx, period_input(body.validate(AvailablePeriodRequest, entry.data)))
+
+
+@batch_call("DELETE", "/v1/available_periods")
+def _delete_periods(services: Container, ctx: AccessContext, entry: EntryRequest) -> None:
+    req = body.validate(DeletePeriodsRequest, {**entry.query, **entry.data})
+    services.managed_availability.delete_periods(ctx, req.available_period_id or None, req.delete_all)
 
 
 def _documented_calls() -> list[tuple[list[str], str, str]]:

@@ -38,7 +38,7 @@ _WHEN = {
 }
 
 
-def _upsert_body() -> dict[str, Any]:
+def upsert_body() -> dict[str, Any]:
     """The upsert body as documented: an event_id or event_uid, a summary, and well-formed times."""
     extra = body.openapi_body(
         UpsertEventRequest,
@@ -62,7 +62,7 @@ def _upsert_body() -> dict[str, Any]:
     "/v1/calendars/{calendar_id}/events",
     status_code=202,
     responses={**ACCEPTED, **openapi.errors(401, 403, 404, 422, 423, 429)},
-    openapi_extra={**_upsert_body(), **openapi.account_token("create_event")},
+    openapi_extra={**upsert_body(), **openapi.account_token("create_event")},
     summary="Create or update an event (idempotent per calendar and event_id)",
 )
 async def upsert_event(request: Request, calendar_id: str, ctx: AccountAccess) -> Response:

@@ -1,0 +1,132 @@
+"""`POST /v1/availability` as a service: read the members from the store in one transaction, then let the
+pure engine find the periods or slots, with member sync statuses and explanations if asked."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+
+from horae.domain import availability as engine
+from horae.domain.intervals import intersect, normalize
+from horae.domain.model import Account
+from horae.domain.sequencing import Placed, Step, find_sequences
+from horae.ports import Clock, UnitOfWork, UnitOfWorkFactory
+from horae.services.availability_members import MemberReader, engine_buffer, seconds
+from horae.services.availability_request import (
+    AvailabilityRequest,
+    Caller,
+    Period,
+    SequenceRequest,
+    check,
+    check_sequence,
+)
+
+BUILT_IN = "local"
+
+
+@dataclass(frozen=True)
+class MemberStatus:
+    sub: str
+    sync_status: str  # "active" | "pending" | "disconnected"
+    last_synced_at: datetime | None
+
+
+@dataclass(frozen=True)
+class Answer:
+    """What the engine found, under the response key the format names."""
+
+    key: str  # "available_periods" | "available_slots"
+    found: list[engine.Found]
+    statuses: list[MemberStatus] | None
+    explanations: list[engine.Explanation] | None
+
+
+class AvailabilityService:
+    def __init__(self, uow: UnitOfWorkFactory, clock: Clock) -> None:
+        self._uow = uow
+        self._clock = clock
+
+    def availability(self, caller: Caller, request: AvailabilityRequest, periods_field: str) -> Answer:
+        """`periods_field` names the field the periods came in (query_periods or the legacy
+        available_periods), so that errors about them name it too."""
+        check(request, periods_field)
+        periods = _periods(request)
+        buffers = [request.buffer] + [m.buffer for g in request.groups for m in g.members if m.buffer]
+        pad = max(max(b.before, b.after) for b in buffers)
+        span = (min(s for s, _ in periods) - pad, max(e for _, e in periods) + pad)
+        with self._uow() as uow:
+            reader = MemberReader(uow, caller, span, request.excluded_events)
+            groups = reader.groups(request.groups)
+            statuses = self._statuses(uow, reader.accounts.values()) if request.include_member_statuses else None
+        query = engine.Query(
+            groups,
+            tuple(periods),
+            request.duration,
+            request.interval,
+            engine_buffer(request.buffer),
+            request.max_results,
+        )
+        if request.query_slots is not None:
+            found = engine.check_slots(query, [seconds(t) for t in request.query_slots])
+        elif request.response_format == "periods":
+            found = engine.find_periods(query)
+        else:
+            found = engine.find_slots(query, overlapping=request.response_format == "overlapping_slots")
+        key = "available_periods" if request.response_format == "periods" else "available_slots"
+        explanations = [engine.explain(query, seconds(t)) for t in request.explain] if request.explain else None
+        return Answer(key, found, statuses, explanations)
+
+    def sequenced(self, caller: Caller, request: SequenceRequest, periods_field: str) -> list[tuple[Placed, ...]]:
+        """Complete sequences: one slot per step in ordinal order, each gap within the steps' bounds."""
+        check_sequence(request, periods_field)
+        ordered = sorted(request.steps, key=lambda step: step.ordinal)
+        shared = None if request.periods is None else normalize(_spans(request.periods))
+        step_periods = []
+        for step in ordered:
+            own = None if step.periods is None else normalize(_spans(step.periods))
+            step_periods.append(own if shared is None else shared if own is None else intersect(shared, own))
+        pad = max(max(s.buffer.before, s.buffer.after) for s in ordered)
+        every = [span for periods in step_periods for span in periods or []] or [(0, 0)]
+        span = (min(s for s, _ in every) - pad, max(e for _, e in every) + pad)
+        with self._uow() as uow:
+            reader = MemberReader(uow, caller, span)
+            steps = [
+                Step(
+                    step.step_id,
+                    engine.Query(
+                        reader.groups(step.groups),
+                        tuple(periods or ()),
+                        step.duration,
+                        step.interval,
+                        engine_buffer(step.buffer),
+                    ),
+                    gap_before=(step.buffer.before, step.buffer.before_max),
+                    gap_after=(step.buffer.after, step.buffer.after_max),
+                )
+                for step, periods in zip(ordered, step_periods, strict=True)
+            ]
+        return find_sequences(steps, request.max_results)
+
+    def _statuses(self, uow: UnitOfWork, accounts: Iterable[Account]) -> list[MemberStatus]:
+        """Each member's calendar connections at a glance: disconnected if any is, else pending if any is.
+        Built-in calendars are the store itself, so they are synced as of now."""
+        now = self._clock.now()
+        found = []
+        for account in accounts:
+            profiles = [p for p in uow.profiles.for_account(account.id) if p.revoked_at is None]
+            states = {p.status for p in profiles}
+            status = "disconnected" if "disconnected" in states else "pending" if "pending" in states else "active"
+            synced = now if status == "active" and all(p.provider_key == BUILT_IN for p in profiles) else None
+            found.append(MemberStatus(account.id, status, synced))
+        return found
+
+
+def _spans(periods: Iterable[Period]) -> list[tuple[int, int]]:
+    return [(seconds(p.start), seconds(p.end)) for p in periods]
+
+
+def _periods(request: AvailabilityRequest) -> list[tuple[int, int]]:
+    if request.query_slots is not None:
+        return [(seconds(t), seconds(t) + request.duration) for t in request.query_slots]
+    return _spans(request.periods)
