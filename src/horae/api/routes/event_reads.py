@@ -9,9 +9,9 @@ from starlette.concurrency import run_in_threadpool
 
 from horae.api import openapi
 from horae.api.auth import AccountAccess, container, public_base_url
+from horae.api.params import FROM, TZID, Flag
 from horae.api.schemas import identity
 from horae.api.schemas.event_reads import (
-    ZONE_NAMES,
     EventsResponse,
     FreeBusyResponse,
     events_response,
@@ -23,22 +23,6 @@ from horae.services.read_models import Page, ReadQuery
 
 router = APIRouter(tags=["Events"])
 
-Flag = Annotated[bool, Query(description="true/false (also True/False, 1/0)")]
-TZID = Annotated[
-    str | None,
-    Query(
-        description="IANA zone for the day boundaries of from/to; default Etc/UTC",
-        json_schema_extra={"enum": ZONE_NAMES},
-    ),
-]
-FROM = Annotated[
-    str | None,
-    Query(
-        alias="from",
-        description="Date, inclusive: local midnight in tzid (a UTC time is also accepted); default 42 days back",
-        json_schema_extra={"format": "date"},
-    ),
-]
 TO = Annotated[
     str | None,
     Query(

@@ -9,6 +9,7 @@ from starlette.concurrency import run_in_threadpool
 
 from horae.api import body, openapi
 from horae.api.auth import AccountAccess, container, public_base_url
+from horae.api.params import FROM, TZID, Flag
 from horae.api.schemas.event_reads import ZONE_NAMES
 from horae.api.schemas.managed_availability import (
     END_TIME,
@@ -144,21 +145,6 @@ async def delete_rule(request: Request, rule_id: str, ctx: AccountAccess) -> Res
 
 # --- available periods ---------------------------------------------------------------------------------
 
-TZID = Annotated[
-    str | None,
-    Query(
-        description="IANA zone of from/to's midnights and of localized times; default Etc/UTC",
-        json_schema_extra={"enum": ZONE_NAMES},
-    ),
-]
-FROM = Annotated[
-    str | None,
-    Query(
-        alias="from",
-        description="Date, inclusive: local midnight in tzid (a UTC time is also accepted); default 42 days back",
-        json_schema_extra={"format": "date"},
-    ),
-]
 TO = Annotated[
     str | None,
     Query(
@@ -167,7 +153,6 @@ TO = Annotated[
         json_schema_extra={"format": "date"},
     ),
 ]
-Flag = Annotated[bool, Query(description="true/false (also True/False, 1/0)")]
 
 
 @router.post(

@@ -6,8 +6,9 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from horae.api.schemas.times import read_ends
 from horae.domain import recurrence
-from horae.domain.times import BadTime, parse_event_time, zone
+from horae.domain.times import parse_event_time
 from horae.errors import FieldError, InvalidRequest
 from horae.services.events import EventInput
 
@@ -83,20 +84,7 @@ class ParticipationRequest(_Loose):
 
 def to_input(req: UpsertEventRequest) -> EventInput:
     """The service's view of the request; time problems become per-field 422 errors."""
-    default_tzid = req.tzid or "Etc/UTC"
-    problems: dict[str, list[FieldError]] = {}
-    try:
-        zone(default_tzid)
-    except BadTime as exc:
-        problems["tzid"] = [FieldError("errors.invalid_tzid", str(exc))]
-    times = {}
-    for name in ("start", "end"):
-        raw = getattr(req, name)
-        value = raw.model_dump(exclude_none=True) if isinstance(raw, TimeObject) else raw
-        try:
-            times[name] = parse_event_time(value, default_tzid)
-        except BadTime as exc:
-            problems.setdefault(name, []).append(FieldError("errors.invalid_time", str(exc)))
+    times, problems = read_ends(req.start, req.end, req.tzid, parse_event_time)
     if req.recurrence is not None and not problems:
         try:
             if req.instance is not None:

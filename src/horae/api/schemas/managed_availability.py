@@ -7,9 +7,10 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from horae.api.schemas.event_reads import LocalizedTime, Pages
+from horae.api.schemas.times import read_ends
 from horae.domain.managed import AvailabilityRule, AvailablePeriod, WeeklyPeriod, period_time
-from horae.domain.times import BadTime, format_instant, zone
-from horae.errors import FieldError, InvalidRequest
+from horae.domain.times import format_instant
+from horae.errors import InvalidRequest
 from horae.services.managed_availability import PeriodInput, PeriodPage, RuleInput
 
 
@@ -64,20 +65,7 @@ def rule_input(req: AvailabilityRuleRequest) -> RuleInput:
 
 def period_input(req: AvailablePeriodRequest) -> PeriodInput:
     """The service's view of the period; time problems become per-field 422 errors."""
-    default_tzid = req.tzid or "Etc/UTC"
-    problems: dict[str, list[FieldError]] = {}
-    try:
-        zone(default_tzid)
-    except BadTime as exc:
-        problems["tzid"] = [FieldError("errors.invalid_tzid", str(exc))]
-    ends = {}
-    for name in ("start", "end"):
-        raw = getattr(req, name)
-        value = raw.model_dump(exclude_none=True) if isinstance(raw, PeriodTime) else raw
-        try:
-            ends[name] = period_time(value, default_tzid)
-        except BadTime as exc:
-            problems[name] = [FieldError("errors.invalid_time", f"{name}: {exc}")]
+    ends, problems = read_ends(req.start, req.end, req.tzid, period_time)
     if problems:
         raise InvalidRequest(problems)
     return PeriodInput(period_id=req.available_period_id, start=ends["start"], end=ends["end"])
