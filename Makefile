@@ -42,6 +42,7 @@ test: $(DEV_STAMP) services
 bench: $(DEV_STAMP)
 	$(BIN)/python bench/oauth.py
 	$(BIN)/python bench/events.py
+	$(BIN)/python bench/availability.py
 
 # Re-pin the dependency locks from pyproject.toml.
 lock: | $(VENV)/bin/python

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import gc
 import hashlib
 import hmac
 from datetime import timedelta
@@ -48,6 +49,16 @@ def master_key(settings: Settings) -> bytes:
     if settings.secret_key:
         return base64.b64decode(settings.secret_key)
     return load_or_create_key(settings.data_dir / "master.key")
+
+
+def settle_garbage_collector() -> None:
+    """Keep the collector off the long-lived start-up heap (modules, mappings, the app), for processes that
+    serve: without this, reads that make tens of thousands of small rows (availability) spend half their
+    time in full collections rescanning it. Measured in bench/availability.py: the busy read of 100 people
+    over 90 days goes from ~145 ms to ~70 ms."""
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(10_000, 20, 20)
 
 
 def migrate(settings: Settings) -> None:

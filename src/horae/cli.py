@@ -53,13 +53,16 @@ def serve(host: str | None, port: int | None, demo: bool) -> None:
     if demo:
         base_url = settings.public_base_url or f"http://{host}:{port}"
         click.echo(ensure_demo(container, base_url))
-    uvicorn.run(create_app(container), host=host, port=port, log_config=None, access_log=False)
+    app = create_app(container)
+    bootstrap.settle_garbage_collector()
+    uvicorn.run(app, host=host, port=port, log_config=None, access_log=False)
 
 
 @main.command()
 def worker() -> None:
     """Run a job worker in the foreground (scale-out: use with HORAE_QUEUE_URL=redis://...)."""
     settings = _settings()
+    bootstrap.settle_garbage_collector()
     bootstrap.run_worker(settings)
 
 

@@ -336,3 +336,41 @@ def test_managed_availability_uses_rules_and_available_periods(client: TestClien
 def test_managed_availability_without_rules_or_periods_is_never_available(client: TestClient, ada: Connected) -> None:
     answer = ask(client, ada, participants=[group(ada, managed_availability=True)])
     assert answer["available_periods"] == []
+
+
+def test_a_changed_series_is_read_afresh(client: TestClient, ada: Connected) -> None:
+    """Series instances are cached between queries; moving or cancelling one must show at once."""
+    calendar = primary(client, ada)
+    series = {
+        "event_id": "standup",
+        "summary": "Standup",
+        "start": "2026-11-23T09:30:00Z",
+        "end": "2026-11-23T10:00:00Z",
+        "recurrence": {"rules": [{"frequency": "weekly", "interval": 1}]},
+    }
+    assert client.post(f"/v1/calendars/{calendar}/events", json=series, headers=ada.auth).status_code == 202
+    monday = [{"start": "2026-11-30T09:00:00Z", "end": "2026-11-30T12:00:00Z"}]
+
+    def free() -> list[tuple[str, str]]:
+        answer = ask(client, ada, participants=[group(ada)], query_periods=monday, required_duration=30)
+        return spans(answer["available_periods"])
+
+    assert free() == [("09:00", "09:30"), ("10:00", "12:00")]
+    moved = {
+        **series,
+        "instance": "2026-11-30T09:30:00Z",
+        "start": "2026-11-30T11:00:00Z",
+        "end": "2026-11-30T11:30:00Z",
+    }
+    moved.pop("recurrence")
+    response = client.post(f"/v1/calendars/{calendar}/events", json=moved, headers=ada.auth)
+    assert response.status_code == 202, response.text
+    assert free() == [("09:00", "11:00"), ("11:30", "12:00")]
+    read = {"from": "2026-11-30", "to": "2026-12-01", "include_managed": "true"}
+    uid = client.get("/v1/events", params=read, headers=ada.auth).json()
+    instance_uid = uid["events"][0]["event_uid"]
+    gone = client.request(
+        "DELETE", f"/v1/calendars/{calendar}/events", json={"event_uid": instance_uid}, headers=ada.auth
+    )
+    assert gone.status_code == 202, gone.text
+    assert free() == [("09:00", "12:00")]

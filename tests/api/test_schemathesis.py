@@ -65,6 +65,7 @@ RULES_BEYOND_SCHEMA = {
     "POST /v1/available_periods",
     "GET /v1/available_periods",
     "POST /v1/availability",
+    "POST /v1/sequenced_availability",
 }
 FORM = "application/x-www-form-urlencoded"
 JSON = "application/json"

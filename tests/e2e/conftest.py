@@ -167,10 +167,12 @@ class AuthorizePages:
 
 @pytest.fixture(scope="session")
 def horae_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[HoraeProcess]:
-    """`horae serve` with the embedded defaults: SQLite in its data dir, the worker in-process."""
+    """`horae serve` with the embedded defaults: SQLite in its data dir, the worker in-process. Every SDK
+    test shares one application, so its rate limits are lifted (tests/api covers the limits)."""
     data_dir = tmp_path_factory.mktemp("horae-e2e-data")
     log_dir = tmp_path_factory.mktemp("horae-e2e-logs")
-    server = serve(data_dir, log_dir, name="sdk-e2e")
+    lifted = {"HORAE_RATE_LIMIT_PER_SECOND": "100000", "HORAE_RATE_LIMIT_PER_MINUTE": "1000000"}
+    server = serve(data_dir, log_dir, name="sdk-e2e", **lifted)
     yield server
     server.stop()
 

@@ -7,7 +7,9 @@ from datetime import date, datetime
 from typing import Any, TypeVar
 
 from sqlalchemy import (
+    BigInteger,
     ColumnElement,
+    Integer,
     Select,
     Text,
     and_,
@@ -25,7 +27,7 @@ from sqlalchemy import (
 
 from horae.db import tables as t
 from horae.db.repositories import _Repository
-from horae.domain.events import BusyRow, Event
+from horae.domain.events import BusyRow, Event, SeriesRow
 from horae.domain.paging import Selection, Window
 from horae.domain.push import Channel, Delivery, DeliveryAttempt
 
@@ -191,14 +193,15 @@ class EventRepository(_Repository[Event]):
             conditions.append(c.status != "cancelled")
         return conditions
 
-    def busy(self, calendar_ids: Sequence[str], window: Window) -> tuple[list[BusyRow], list[Event]]:
+    def busy(self, calendar_ids: Sequence[str], window: Window) -> tuple[list[BusyRow], list[SeriesRow]]:
         """What may make the calendars busy in the window: events without a recurrence as light rows (timed
         ones overlapping its instants, all-day ones its days), and series masters to expand. Free, declined,
-        cancelled and deleted events are left out here; tentative ones are marked."""
+        cancelled and deleted events are left out here; tentative ones are marked. Times come as epoch
+        seconds computed in SQL: availability reads many thousands and parsing datetimes would dominate. Series
+        come as references: their instances are usually in the caller's cache already."""
         c = t.events.c
-        series = _has_rule().label("series")
+        is_series = _has_rule().label("series")
         tentative = or_(c.participation_status == "tentative", c.status == "tentative").label("tentative")
-        columns = (c.calendar_id, c.event_uid, c.event_id, c.application_id, c.all_day, c.starts_at, c.ends_at)
         counted = and_(
             c.calendar_id.in_(calendar_ids),
             c.deleted == false(),
@@ -206,15 +209,50 @@ class EventRepository(_Repository[Event]):
             c.participation_status != "declined",
             c.status != "cancelled",
         )
-        timed = select(*columns, c.start_date, c.end_date, tentative, series).where(
+        columns = (
+            c.calendar_id,
+            c.event_uid,
+            c.event_id,
+            c.application_id,
+            c.all_day,
+            self._epoch(c.starts_at),
+            self._epoch(c.ends_at),
+            c.start_date,
+            c.end_date,
+            tentative,
+            is_series,
+        )
+        timed = select(*columns).where(
             counted, c.all_day == false(), c.starts_at < window.end, c.ends_at > window.start
         )
-        days = select(*columns, c.start_date, c.end_date, tentative, series).where(
+        days = select(*columns).where(
             counted, c.all_day == true(), c.start_date < window.last_day, c.end_date > window.first_day
         )
-        rows = [BusyRow(*row[:10]) for part in (timed, days) for row in self.session.execute(part) if not row[10]]
-        masters = list(self.session.scalars(select(Event).where(counted, _has_rule())))
-        return rows, masters
+        rows = [BusyRow(*row[:10]) for part in (timed, days) for row in self.session.execute(part).all() if not row[10]]
+        masters = select(
+            c.id,
+            c.calendar_id,
+            c.event_uid,
+            c.event_id,
+            c.application_id,
+            c.updated_at,
+            func.length(cast(c.details, Text)),
+            func.length(cast(c.recurrence, Text)),
+            self._epoch(c.starts_at),
+            self._epoch(c.ends_at),
+            c.start_date,
+            c.end_date,
+        ).where(counted, _has_rule())
+        found = self.session.execute(masters).all()
+        return rows, [SeriesRow(row[0], row[1], row[2], row[3], row[4], tuple(row[5:])) for row in found]
+
+    def many(self, event_ids: Sequence[str]) -> list[Event]:
+        return list(self.session.scalars(select(Event).where(t.events.c.id.in_(event_ids))))
+
+    def _epoch(self, column: ColumnElement[Any]) -> ColumnElement[int]:
+        if self.session.get_bind().dialect.name == "postgresql":
+            return cast(func.extract("epoch", column), BigInteger)
+        return cast(func.strftime("%s", column), Integer)
 
     def changed_since(self, calendar_ids: Sequence[str], since: datetime) -> list[Event]:
         c = t.events.c

@@ -46,6 +46,9 @@ class AccountRepository(_Repository[model.Account]):
         query = select(model.Account).where(c.application_id == application_id, c.external_id == external_id)
         return self.session.scalars(query).first()
 
+    def many(self, account_ids: Sequence[str]) -> list[model.Account]:
+        return list(self.session.scalars(select(model.Account).where(t.accounts.c.id.in_(account_ids))))
+
 
 class ProfileRepository(_Repository[model.Profile]):
     entity = model.Profile
@@ -53,6 +56,9 @@ class ProfileRepository(_Repository[model.Profile]):
     def for_account(self, account_id: str) -> list[model.Profile]:
         query = select(model.Profile).where(t.profiles.c.account_id == account_id).order_by(t.profiles.c.created_at)
         return list(self.session.scalars(query))
+
+    def for_accounts(self, account_ids: Sequence[str]) -> list[model.Profile]:
+        return list(self.session.scalars(select(model.Profile).where(t.profiles.c.account_id.in_(account_ids))))
 
 
 class CalendarRepository(_Repository[model.Calendar]):
@@ -65,6 +71,10 @@ class CalendarRepository(_Repository[model.Calendar]):
             .order_by(t.calendars.c.created_at, t.calendars.c.id)
         )
         return list(self.session.scalars(query))
+
+    def for_accounts(self, account_ids: Sequence[str]) -> list[model.Calendar]:
+        query = select(model.Calendar).where(t.calendars.c.account_id.in_(account_ids))
+        return list(self.session.scalars(query.order_by(t.calendars.c.created_at, t.calendars.c.id)))
 
 
 class ApplicationRepository(_Repository[model.Application]):
@@ -100,6 +110,14 @@ class GrantRepository(_Repository[model.Grant]):
     def active_for(self, account_id: str, application_id: str) -> list[model.Grant]:
         query = select(model.Grant).where(
             t.grants.c.account_id == account_id,
+            t.grants.c.application_id == application_id,
+            t.grants.c.revoked_at.is_(None),
+        )
+        return list(self.session.scalars(query))
+
+    def active_for_accounts(self, account_ids: Sequence[str], application_id: str) -> list[model.Grant]:
+        query = select(model.Grant).where(
+            t.grants.c.account_id.in_(account_ids),
             t.grants.c.application_id == application_id,
             t.grants.c.revoked_at.is_(None),
         )

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from horae.domain.intervals import Span, at_least, holding, intersect, normalize, subtract
 
@@ -24,9 +25,8 @@ class Buffer:
     after: int = 0
 
 
-@dataclass(frozen=True)
-class Busy:
-    """A busy block and where it came from (a calendar id), for explanations."""
+class Busy(NamedTuple):
+    """A busy block and where it came from (a calendar id), for explanations. A tuple: there are many."""
 
     start: int
     end: int

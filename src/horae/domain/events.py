@@ -58,8 +58,21 @@ class BusyRow(NamedTuple):
     event_id: str | None
     application_id: str | None
     all_day: bool
-    starts_at: datetime | None
-    ends_at: datetime | None
+    start: int | None  # a timed event's start and end in UTC epoch seconds
+    end: int | None
     start_date: date | None
     end_date: date | None
     tentative: bool
+
+
+class SeriesRow(NamedTuple):
+    """A series master as availability first sees it: enough to find its instances in a cache. `version`
+    changes whenever the series does (its updated time, and the sizes of its rule and exceptions, and its
+    times, in case two changes ever share a timestamp)."""
+
+    id: str
+    calendar_id: str
+    event_uid: str
+    event_id: str | None
+    application_id: str | None
+    version: tuple[object, ...]

@@ -9,7 +9,7 @@ from datetime import datetime
 
 from horae.domain import availability as engine
 from horae.domain.intervals import intersect, normalize
-from horae.domain.model import Account
+from horae.domain.model import Account, Profile
 from horae.domain.sequencing import Placed, Step, find_sequences
 from horae.ports import Clock, UnitOfWork, UnitOfWorkFactory
 from horae.services.availability_members import MemberReader, engine_buffer, seconds
@@ -21,6 +21,7 @@ from horae.services.availability_request import (
     check,
     check_sequence,
 )
+from horae.services.series_cache import SeriesCache
 
 BUILT_IN = "local"
 
@@ -46,6 +47,7 @@ class AvailabilityService:
     def __init__(self, uow: UnitOfWorkFactory, clock: Clock) -> None:
         self._uow = uow
         self._clock = clock
+        self.series_cache = SeriesCache()
 
     def availability(self, caller: Caller, request: AvailabilityRequest, periods_field: str) -> Answer:
         """`periods_field` names the field the periods came in (query_periods or the legacy
@@ -56,7 +58,7 @@ class AvailabilityService:
         pad = max(max(b.before, b.after) for b in buffers)
         span = (min(s for s, _ in periods) - pad, max(e for _, e in periods) + pad)
         with self._uow() as uow:
-            reader = MemberReader(uow, caller, span, request.excluded_events)
+            reader = MemberReader(uow, caller, span, request.excluded_events, self.series_cache)
             groups = reader.groups(request.groups)
             statuses = self._statuses(uow, reader.accounts.values()) if request.include_member_statuses else None
         query = engine.Query(
@@ -90,7 +92,7 @@ class AvailabilityService:
         every = [span for periods in step_periods for span in periods or []] or [(0, 0)]
         span = (min(s for s, _ in every) - pad, max(e for _, e in every) + pad)
         with self._uow() as uow:
-            reader = MemberReader(uow, caller, span)
+            reader = MemberReader(uow, caller, span, cache=self.series_cache)
             steps = [
                 Step(
                     step.step_id,
@@ -112,12 +114,17 @@ class AvailabilityService:
         """Each member's calendar connections at a glance: disconnected if any is, else pending if any is.
         Built-in calendars are the store itself, so they are synced as of now."""
         now = self._clock.now()
+        chosen = list(accounts)
+        profiles: dict[str, list[Profile]] = {}
+        for profile in uow.profiles.for_accounts([a.id for a in chosen]):
+            if profile.revoked_at is None:
+                profiles.setdefault(profile.account_id, []).append(profile)
         found = []
-        for account in accounts:
-            profiles = [p for p in uow.profiles.for_account(account.id) if p.revoked_at is None]
-            states = {p.status for p in profiles}
+        for account in chosen:
+            own = profiles.get(account.id, [])
+            states = {p.status for p in own}
             status = "disconnected" if "disconnected" in states else "pending" if "pending" in states else "active"
-            synced = now if status == "active" and all(p.provider_key == BUILT_IN for p in profiles) else None
+            synced = now if status == "active" and all(p.provider_key == BUILT_IN for p in own) else None
             found.append(MemberStatus(account.id, status, synced))
         return found
 

@@ -7,17 +7,18 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, tzinfo
 
-from horae.domain import constraints, recurrence, scopes
+from horae.domain import constraints, scopes
 from horae.domain.availability import Buffer, Busy, Group, Limit, Member
-from horae.domain.events import BusyRow, Event
+from horae.domain.events import BusyRow, SeriesRow
 from horae.domain.intervals import Span, normalize
 from horae.domain.managed import rule_spans
-from horae.domain.model import Account
+from horae.domain.model import Account, Calendar
 from horae.domain.paging import Window, day_start, window_of_instants
 from horae.domain.times import BadTime, zone
 from horae.errors import InvalidRequest, PermissionDenied
 from horae.ports import UnitOfWork
 from horae.services.availability_request import BufferSpec, Caller, ExcludedEvent, GroupSpec, MemberSpec
+from horae.services.series_cache import Occurrence, SeriesCache
 
 READ_FREE_BUSY = "read_free_busy"
 PARTICIPANTS = "participants"
@@ -37,16 +38,22 @@ def engine_buffer(spec: BufferSpec) -> Buffer:
 
 @dataclass
 class MemberReader:
-    """Reads members inside one unit of work, each account and calendar set once per query."""
+    """Reads members inside one unit of work: accounts, grants, calendars and busy rows in bulk, once for
+    every member of the query (a few statements whatever the number of members)."""
 
     uow: UnitOfWork
     caller: Caller
     span: Span  # the whole query, widened by the largest buffer
     excluded: Sequence[ExcludedEvent] = ()
+    cache: SeriesCache = field(default_factory=SeriesCache)
     accounts: dict[str, Account] = field(default_factory=dict)
-    _busy: dict[tuple[str, ...], tuple[list[BusyRow], list[Event]]] = field(default_factory=dict)
+    _calendars: dict[str, list[Calendar]] = field(default_factory=dict)
+    _rows: dict[str, list[BusyRow]] = field(default_factory=dict)
+    _series: dict[str, list[SeriesRow]] = field(default_factory=dict)
+    _instances: dict[tuple[str, str], tuple[Occurrence, ...]] = field(default_factory=dict)
 
     def groups(self, specs: Sequence[GroupSpec]) -> tuple[Group, ...]:
+        self._load([m.sub for spec in specs for m in spec.members])
         return tuple(
             Group(
                 tuple(self.member(m) for m in spec.members),
@@ -55,33 +62,56 @@ class MemberReader:
             for spec in specs
         )
 
-    def account(self, sub: str) -> Account:
-        """The member's account, if the caller may read its free/busy: with an account token only its own
-        account (and with read_free_busy); with the API key any account that granted the application
-        read_free_busy. Unknown and unauthorized subs get the same answer."""
-        if sub in self.accounts:
-            return self.accounts[sub]
+    def _load(self, subs: Sequence[str]) -> None:
+        """The members' accounts, if the caller may read their free/busy: with an account token only its
+        own account (and with read_free_busy); with the API key any account that granted the application
+        read_free_busy. Unknown and unauthorized subs get the same answer. Then their calendars and what
+        makes those busy over the query's span."""
+        new = [sub for sub in dict.fromkeys(subs) if sub not in self.accounts]
+        if not new:
+            return
         if self.caller.account_id is not None:
             if READ_FREE_BUSY not in self.caller.permissions:
                 raise PermissionDenied("the read_free_busy scope is required")
-            allowed = sub == self.caller.account_id
+            allowed = {sub for sub in new if sub == self.caller.account_id}
         else:
-            grants = self.uow.grants.active_for(sub, self.caller.application_id)
-            allowed = any(READ_FREE_BUSY in scopes.effective(g.scope.split()) for g in grants)
-        account = self.uow.accounts.get(sub) if allowed else None
-        if account is None:
+            grants = self.uow.grants.active_for_accounts(new, self.caller.application_id)
+            allowed = {g.account_id for g in grants if READ_FREE_BUSY in scopes.effective(g.scope.split())}
+        found = {a.id: a for a in self.uow.accounts.many(sorted(allowed))} if allowed else {}
+        missing = [sub for sub in new if sub not in found]
+        if missing:
             raise InvalidRequest.single(
                 PARTICIPANTS,
                 "errors.unknown_sub",
-                f"{sub} is not an account that granted this application read_free_busy",
+                f"not accounts that granted this application read_free_busy: {', '.join(missing[:5])}",
             )
-        self.accounts[sub] = account
-        return account
+        self.accounts.update(found)
+        owners: dict[str, Account] = {}
+        for calendar in self.uow.calendars.for_accounts(list(found)):
+            self._calendars.setdefault(calendar.account_id, []).append(calendar)
+            if not calendar.deleted:
+                owners[calendar.id] = found[calendar.account_id]
+        if not owners:
+            return
+        rows, series = self.uow.events.busy(list(owners), self._window())
+        for row in rows:
+            self._rows.setdefault(row.calendar_id, []).append(row)
+        for ref in series:
+            self._series.setdefault(ref.calendar_id, []).append(ref)
+        zoned = [(ref, _zone(owners[ref.calendar_id].default_tzid)) for ref in series]
+        self._instances.update(self.cache.instances(zoned, self._window(), self.uow.events.many))
+
+    def _window(self) -> Window:
+        """The span, with a day more each side: all-day events are busy in their owner's zone."""
+        window = window_of_instants(instant(self.span[0]), instant(self.span[1]), UTC)
+        return Window(
+            window.start, window.end, window.first_day - timedelta(days=1), window.last_day + timedelta(days=1)
+        )
 
     def member(self, spec: MemberSpec) -> Member:
-        account = self.account(spec.sub)
+        account = self.accounts[spec.sub]
         account_zone = _zone(account.default_tzid)
-        calendar_ids = self._calendars(account, spec)
+        calendar_ids = self._calendars_of(account, spec)
         limits: list[Limit] = []
         if spec.available_periods is not None:
             periods = normalize((seconds(p.start), seconds(p.end)) for p in spec.available_periods)
@@ -102,8 +132,8 @@ class MemberReader:
 
     # --- the parts of a member ------------------------------------------------------------------------
 
-    def _calendars(self, account: Account, spec: MemberSpec) -> tuple[str, ...]:
-        owned = [c.id for c in self.uow.calendars.for_account(account.id) if not c.deleted]
+    def _calendars_of(self, account: Account, spec: MemberSpec) -> tuple[str, ...]:
+        owned = [c.id for c in self._calendars.get(account.id, []) if not c.deleted]
         if spec.calendar_ids is None:
             return tuple(owned)
         unknown = [c for c in spec.calendar_ids if c not in owned]
@@ -138,41 +168,35 @@ class MemberReader:
         return normalize(spans), (calendars if rules else None)
 
     def _busy_of(self, calendar_ids: tuple[str, ...], account_zone: tzinfo, spec: MemberSpec) -> list[Busy]:
-        window = window_of_instants(instant(self.span[0]), instant(self.span[1]), account_zone)
-        key = tuple(sorted(calendar_ids))
-        if key not in self._busy:
-            self._busy[key] = self.uow.events.busy(key, _padded(window)) if key else ([], [])
-        rows, masters = self._busy[key]
         app = self.caller.application_id
         drop_ids = {e.event_id for e in self.excluded if e.event_id}
         drop_uids = {e.event_uid for e in self.excluded if e.event_uid}
         found: list[Busy] = []
-        for row in rows:
-            if spec.ignore_tentative and row.tentative:
-                continue
-            mine = row.event_id is not None and row.application_id == app
-            if (
-                (spec.only_managed_events and not mine)
-                or row.event_uid in drop_uids
-                or (mine and row.event_id in drop_ids)
-            ):
-                continue
-            block = _span_of(row, account_zone)
-            if block is not None:
-                found.append(Busy(block[0], block[1], row.calendar_id))
-        for master in masters:
-            mine = master.event_id is not None and master.application_id == app
-            if (spec.only_managed_events and not mine) or master.event_uid in drop_uids:
-                continue
-            if mine and master.event_id in drop_ids:
-                continue
-            found.extend(_instances(master, window, account_zone, spec.ignore_tentative, drop_uids))
+        for calendar_id in calendar_ids:
+            for row in self._rows.get(calendar_id, ()):
+                if spec.ignore_tentative and row.tentative:
+                    continue
+                mine = row.event_id is not None and row.application_id == app
+                if spec.only_managed_events and not mine:
+                    continue
+                if row.event_uid in drop_uids or (mine and row.event_id in drop_ids):
+                    continue
+                if row.all_day:
+                    if row.start_date is not None and row.end_date is not None:
+                        start = seconds(day_start(row.start_date, account_zone))
+                        found.append(Busy(start, seconds(day_start(row.end_date, account_zone)), calendar_id))
+                elif row.start is not None and row.end is not None:
+                    found.append(Busy(row.start, row.end, calendar_id))
+            for ref in self._series.get(calendar_id, ()):
+                mine = ref.event_id is not None and ref.application_id == app
+                if (spec.only_managed_events and not mine) or ref.event_uid in drop_uids:
+                    continue
+                if mine and ref.event_id in drop_ids:
+                    continue
+                for item in self._instances.get((ref.id, str(account_zone)), ()):
+                    if not (spec.ignore_tentative and item.tentative) and item.uid not in drop_uids:
+                        found.append(Busy(item.start, item.end, calendar_id))
         return found
-
-
-def _padded(window: Window) -> Window:
-    """One more day each side: all-day events are busy in their owner's zone, which may lie either way."""
-    return Window(window.start, window.end, window.first_day - timedelta(days=1), window.last_day + timedelta(days=1))
 
 
 def _zone(tzid: str) -> tzinfo:
@@ -180,39 +204,3 @@ def _zone(tzid: str) -> tzinfo:
         return zone(tzid)
     except BadTime:
         return UTC
-
-
-def _span_of(row: BusyRow, account_zone: tzinfo) -> Span | None:
-    if row.all_day:
-        if row.start_date is None or row.end_date is None:
-            return None
-        return seconds(day_start(row.start_date, account_zone)), seconds(day_start(row.end_date, account_zone))
-    if row.starts_at is None or row.ends_at is None:
-        return None
-    return seconds(row.starts_at), seconds(row.ends_at)
-
-
-def _instances(
-    master: Event, window: Window, account_zone: tzinfo, ignore_tentative: bool, drop: set[str]
-) -> list[Busy]:
-    found = []
-    for item in recurrence.instances(master, _padded(window)):
-        fields = item.fields
-        if item.deleted or recurrence.instance_uid(master, item.key) in drop:
-            continue
-        if fields.get("transparency", master.transparency) == "transparent":
-            continue
-        status = fields.get("status", master.status)
-        participation = fields.get("participation_status", master.participation_status)
-        if status == "cancelled" or participation == "declined":
-            continue
-        if ignore_tentative and "tentative" in (status, participation):
-            continue
-        row = BusyRow(
-            master.calendar_id, "", None, None, master.all_day, item.starts_at, item.ends_at,
-            item.start_date, item.end_date, False,
-        )  # fmt: skip
-        block = _span_of(row, account_zone)
-        if block is not None:
-            found.append(Busy(block[0], block[1], master.calendar_id))
-    return found

@@ -5,13 +5,14 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from starlette.concurrency import run_in_threadpool
 
 from horae.api import body, openapi
 from horae.api.auth import KeyOrAccount, container
 from horae.api.routes import event_writes
-from horae.api.schemas.availability import AvailabilityIn, AvailabilityResponse, availability_response, to_request
+from horae.api.schemas.availability import AvailabilityIn, AvailabilityResponse, availability_body, to_request
 from horae.api.schemas.sequenced import SequencedIn, SequencedResponse, sequenced_response, to_sequence_request
 
 router = APIRouter(tags=["Availability"])
@@ -26,16 +27,18 @@ def request_body(model: type[BaseModel]) -> dict[str, Any]:
 
 @router.post(
     "/v1/availability",
-    response_model=AvailabilityResponse,
-    response_model_exclude_none=True,
-    responses=openapi.errors(401, 403, 422, 429),
+    response_model=None,
+    responses={
+        200: {"model": AvailabilityResponse, "description": "Successful Response"},
+        **openapi.errors(401, 403, 422, 429),
+    },
     openapi_extra={**request_body(AvailabilityIn), **openapi.api_key_or_account_token("read_free_busy")},
     summary="Find when participant groups are available: periods, slots or overlapping slots",
 )
-async def availability(request: Request, caller: KeyOrAccount) -> AvailabilityResponse:
+async def availability(request: Request, caller: KeyOrAccount) -> JSONResponse:
     query, periods_field = to_request(await body.parse(request, AvailabilityIn))
     answer = await run_in_threadpool(container(request).availability.availability, caller, query, periods_field)
-    return availability_response(answer)
+    return JSONResponse(availability_body(answer))
 
 
 @router.post(

@@ -3,7 +3,8 @@ response shapes."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+import time
+from datetime import datetime
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -273,52 +274,57 @@ class AvailabilityResponse(BaseModel):
 
 
 def format_seconds(seconds: int) -> str:
-    return format_instant(datetime.fromtimestamp(seconds, UTC))
+    """Cronofy's wire form of an epoch second (what format_instant gives, without making a datetime)."""
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(seconds))
 
 
 def _time(seconds: int | None) -> str | None:
     return None if seconds is None else format_seconds(seconds)
 
 
-def available(found: Found) -> Available:
-    return Available(
-        start=_time(found.start) or "",
-        end=_time(found.end) or "",
-        participants=[Participant(sub=s) for s in found.participants],
-    )
+def _explanation(item: Explanation) -> dict[str, Any]:
+    reasons = [
+        {
+            "reason": r.reason,
+            "sub": r.sub,
+            "start": _time(r.start),
+            "end": _time(r.end),
+            "calendar_id": r.source or None,
+            "group": r.group,
+        }
+        for r in item.reasons
+    ]
+    return {
+        "start": format_seconds(item.start),
+        "end": format_seconds(item.end),
+        "available": item.available,
+        "participants": [{"sub": s} for s in item.participants],
+        "reasons": [{k: v for k, v in r.items() if v is not None} for r in reasons],
+    }
 
 
-def _explanation(item: Explanation) -> ExplanationOut:
-    return ExplanationOut(
-        start=_time(item.start) or "",
-        end=_time(item.end) or "",
-        available=item.available,
-        participants=[Participant(sub=s) for s in item.participants],
-        reasons=[
-            ReasonOut(
-                reason=r.reason,
-                sub=r.sub,
-                start=_time(r.start),
-                end=_time(r.end),
-                calendar_id=r.source or None,
-                group=r.group,
-            )
-            for r in item.reasons
-        ],
-    )
+def found_items(found: list[Found]) -> list[dict[str, Any]]:
+    """Periods or slots as plain dicts (a big answer has 512 slots of hundreds of participants: building
+    models for them would cost more than finding them); each participant list is built once and shared."""
+    lists: dict[tuple[str, ...], list[dict[str, str]]] = {}
+    items = []
+    for f in found:
+        who = lists.get(f.participants)
+        if who is None:
+            who = lists[f.participants] = [{"sub": s} for s in f.participants]
+        items.append({"start": format_seconds(f.start), "end": format_seconds(f.end), "participants": who})
+    return items
 
 
-def availability_response(answer: Answer) -> AvailabilityResponse:
-    response = AvailabilityResponse(**{answer.key: [available(f) for f in answer.found]})
+def availability_body(answer: Answer) -> dict[str, Any]:
+    """The response (documented by AvailabilityResponse)."""
+    body: dict[str, Any] = {answer.key: found_items(answer.found)}
     if answer.statuses is not None:
-        response.member_statuses = [
-            MemberStatusOut(
-                sub=s.sub,
-                sync_status=s.sync_status,
-                last_synced_at=format_instant(s.last_synced_at) if s.last_synced_at else None,
-            )
+        body["member_statuses"] = [
+            {"sub": s.sub, "sync_status": s.sync_status}
+            | ({"last_synced_at": format_instant(s.last_synced_at)} if s.last_synced_at else {})
             for s in answer.statuses
         ]
     if answer.explanations is not None:
-        response.explanations = [_explanation(e) for e in answer.explanations]
-    return response
+        body["explanations"] = [_explanation(e) for e in answer.explanations]
+    return body

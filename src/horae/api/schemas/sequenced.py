@@ -39,7 +39,7 @@ class StepIn(Loose):
 
 
 class SequencedIn(Loose):
-    sequence: list[StepIn]
+    sequence: list[StepIn] = Field(min_length=1, max_length=req.MAX_STEPS)
     query_periods: list[PeriodIn] | None = None
     available_periods: list[PeriodIn] | None = None
     max_results: int = Field(req.MAX_RESULTS, ge=1, le=req.MAX_RESULTS)
