@@ -177,16 +177,24 @@ def find_periods(query: Query) -> list[Found]:
     """Maximal periods at least `duration` long in which one choice of members is free throughout.
     With only "all" groups they never overlap; an N-of-M group may give overlapping periods, each
     naming the members it was found for."""
-    prepared = _prepare(query)
-    if not prepared.partial:
-        return [Found(s, e, prepared.everyone) for s, e in prepared.base[: query.max_results]]
-    candidates = {s for s, _ in prepared.base}
+    return _periods(_prepare(query), query.duration, query.max_results)
+
+
+def _candidates(prepared: _Prepared) -> list[int]:
+    """Where a maximal period can start: where the shared time or some N-of-M member's free time does."""
+    found = {s for s, _ in prepared.base}
     for _, frees, _ in prepared.partial:
-        candidates.update(s for free in frees for s, _ in free)
+        found.update(s for free in frees for s, _ in free)
+    return sorted(found)
+
+
+def _periods(prepared: _Prepared, duration: int, max_results: int) -> list[Found]:
+    if not prepared.partial:
+        return [Found(s, e, prepared.everyone) for s, e in prepared.base[:max_results]]
     found: list[Found] = []
     reach = -NO_LIMIT
-    for start in sorted(candidates):
-        attending = _attending(prepared, start, start + query.duration)
+    for start in _candidates(prepared):
+        attending = _attending(prepared, start, start + duration)
         if attending is None:
             continue
         until, who = attending
@@ -195,7 +203,7 @@ def find_periods(query: Query) -> list[Found]:
             continue
         found.append(Found(start, until, who))
         reach = until
-        if len(found) >= query.max_results:
+        if len(found) >= max_results:
             break
     return found
 
@@ -209,7 +217,10 @@ def find_slots(query: Query, overlapping: bool) -> list[Found]:
     30 minutes gives :00 and :30 UTC). Plain slots follow each other without overlapping; overlapping
     slots start at every grid point that fits."""
     prepared = _prepare(query)
-    spans = normalize((f.start, f.end) for f in find_periods(_unbounded(query))) if prepared.partial else prepared.base
+    spans = prepared.base
+    if prepared.partial and _grid_points(spans, query.interval) > len(_candidates(prepared)):
+        # Fewer places a period can start than grid points to try: walk only where some choice is free.
+        spans = normalize((f.start, f.end) for f in _periods(prepared, query.duration, NO_LIMIT))
     found: list[Found] = []
     for span_start, span_end in spans:
         start = _align_up(span_start, query.interval)
@@ -239,8 +250,8 @@ def check_slots(query: Query, starts: Sequence[int]) -> list[Found]:
     return found
 
 
-def _unbounded(query: Query) -> Query:
-    return Query(query.groups, query.periods, query.duration, query.interval, query.buffer, NO_LIMIT)
+def _grid_points(spans: Sequence[Span], interval: int) -> int:
+    return sum((end - start) // interval + 1 for start, end in spans)
 
 
 # --- explanations ------------------------------------------------------------------------------------
