@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 
 from sqlalchemy import ColumnElement, and_, delete, func, or_, select
@@ -32,6 +33,12 @@ class AvailabilityRuleRepository(_AccountScoped):
         query = select(AvailabilityRule).where(c.account_id == account_id).order_by(c.created_at, c.rule_id)
         return list(self.session.scalars(query))
 
+    def for_accounts(self, account_ids: Sequence[str]) -> list[AvailabilityRule]:
+        """Several accounts' rules at once (availability reads every managed member together), oldest first."""
+        c = t.availability_rules.c
+        query = select(AvailabilityRule).where(c.account_id.in_(account_ids)).order_by(c.created_at, c.rule_id)
+        return list(self.session.scalars(query))
+
     def get_for(self, account_id: str, rule_id: str) -> AvailabilityRule | None:
         return self.session.get(AvailabilityRule, (account_id, rule_id))
 
@@ -57,6 +64,14 @@ class AvailablePeriodRepository(_AccountScoped):
         """The account's periods overlapping `[start, end)` (either bound may be open), by start."""
         c = t.available_periods.c
         query = select(AvailablePeriod).where(*_overlapping(account_id, start, end))
+        return list(self.session.scalars(query.order_by(c.starts_at, c.period_id)))
+
+    def for_accounts(
+        self, account_ids: Sequence[str], start: datetime | None, end: datetime | None
+    ) -> list[AvailablePeriod]:
+        """Several accounts' periods overlapping `[start, end)` at once, by start."""
+        c = t.available_periods.c
+        query = select(AvailablePeriod).where(*_overlapping(account_ids, start, end))
         return list(self.session.scalars(query.order_by(c.starts_at, c.period_id)))
 
     def page(
@@ -98,9 +113,12 @@ class AvailablePeriodRepository(_AccountScoped):
         return int(result.rowcount)  # type: ignore[attr-defined]
 
 
-def _overlapping(account_id: str, start: datetime | None, end: datetime | None) -> list[ColumnElement[bool]]:
+def _overlapping(
+    account: str | Sequence[str], start: datetime | None, end: datetime | None
+) -> list[ColumnElement[bool]]:
     c = t.available_periods.c
-    conditions: list[ColumnElement[bool]] = [c.account_id == account_id]
+    owned = c.account_id == account if isinstance(account, str) else c.account_id.in_(account)
+    conditions: list[ColumnElement[bool]] = [owned]
     if start is not None:
         conditions.append(c.ends_at > start)
     if end is not None:

@@ -11,7 +11,7 @@ from horae.domain import constraints, scopes
 from horae.domain.availability import Buffer, Busy, Group, Limit, Member
 from horae.domain.events import BusyRow, SeriesRow
 from horae.domain.intervals import Span, normalize
-from horae.domain.managed import rule_spans
+from horae.domain.managed import AvailabilityRule, AvailablePeriod, rule_spans
 from horae.domain.model import Account, Calendar
 from horae.domain.paging import Window, day_start, window_of_instants
 from horae.domain.times import BadTime, zone
@@ -51,9 +51,12 @@ class MemberReader:
     _rows: dict[str, list[BusyRow]] = field(default_factory=dict)
     _series: dict[str, list[SeriesRow]] = field(default_factory=dict)
     _instances: dict[tuple[str, str], tuple[Occurrence, ...]] = field(default_factory=dict)
+    _rules: dict[str, list[AvailabilityRule]] = field(default_factory=dict)
+    _periods: dict[str, list[AvailablePeriod]] = field(default_factory=dict)
 
     def groups(self, specs: Sequence[GroupSpec]) -> tuple[Group, ...]:
         self._load([m.sub for spec in specs for m in spec.members])
+        self._load_managed([m.sub for spec in specs for m in spec.members if m.managed_availability])
         return tuple(
             Group(
                 tuple(self.member(m) for m in spec.members),
@@ -101,6 +104,19 @@ class MemberReader:
         zoned = [(ref, _zone(owners[ref.calendar_id].default_tzid)) for ref in series]
         self._instances.update(self.cache.instances(zoned, self._window(), self.uow.events.many))
 
+    def _load_managed(self, subs: Sequence[str]) -> None:
+        """The availability rules and available periods of the managed members, all at once."""
+        new = [sub for sub in dict.fromkeys(subs) if sub not in self._rules]
+        if not new:
+            return
+        for sub in new:
+            self._rules[sub], self._periods[sub] = [], []
+        for rule in self.uow.availability_rules.for_accounts(new):
+            self._rules[rule.account_id].append(rule)
+        start, end = self.span
+        for period in self.uow.available_periods.for_accounts(new, instant(start), instant(end)):
+            self._periods[period.account_id].append(period)
+
     def _window(self) -> Window:
         """The span, with a day more each side: all-day events are busy in their owner's zone."""
         window = window_of_instants(instant(self.span[0]), instant(self.span[1]), UTC)
@@ -146,7 +162,7 @@ class MemberReader:
     def _managed(self, account: Account, spec: MemberSpec) -> tuple[list[Span], set[str] | None]:
         """The rules' and available periods' spans together, and the calendars the chosen rules name (None
         when some rule names none: then every calendar counts)."""
-        rules = self.uow.availability_rules.for_account(account.id)
+        rules = self._rules[account.id]
         if spec.availability_rule_ids is not None:
             known = {r.rule_id for r in rules}
             unknown = [r for r in spec.availability_rule_ids if r not in known]
@@ -157,8 +173,7 @@ class MemberReader:
             rules = [r for r in rules if r.rule_id in spec.availability_rule_ids]
         start, end = self.span
         spans = [s for rule in rules for s in rule_spans(rule, start, end)]
-        periods = self.uow.available_periods.for_account(account.id, instant(start), instant(end))
-        spans += [(seconds(p.starts_at), seconds(p.ends_at)) for p in periods]
+        spans += [(seconds(p.starts_at), seconds(p.ends_at)) for p in self._periods[account.id]]
         calendars: set[str] | None = set()
         for rule in rules:
             if rule.calendar_ids is None or calendars is None:
