@@ -6,7 +6,7 @@ import email.utils
 import math
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import quote, urljoin, urlsplit
 from xml.etree.ElementTree import Element, SubElement, tostring
 
 import httpx
@@ -93,8 +93,6 @@ class CalDAVClient:
         self._auth = httpx.BasicAuth(username, password)
         self._home: str | None = None
 
-    # -- discovery ---------------------------------------------------------------------------------
-
     def principal(self) -> str:
         """The current user's principal href (RFC 5397), found from the base URL."""
         start = self.base_url
@@ -124,8 +122,6 @@ class CalDAVClient:
                 raise CalDAVError("the principal names no calendar-home-set")
             self._home = _normalise(self, urljoin(self.base_url, principal), home)
         return self._home
-
-    # -- calendars ---------------------------------------------------------------------------------
 
     def calendars(self) -> list[RemoteCalendar]:
         """Every calendar collection in the home set (non-calendar collections are left out)."""
@@ -159,7 +155,7 @@ class CalDAVClient:
 
     def make_calendar(self, slug: str, name: str) -> str:
         """Creates a VEVENT calendar `slug` in the home set (MKCALENDAR) and returns its href."""
-        href = urljoin(self.home(), slug.strip("/") + "/")
+        href = urljoin(self.home(), quote(slug.strip("/"), safe="") + "/")
         root = Element(_tag(CALDAV, "mkcalendar"))
         props = SubElement(SubElement(root, _tag(DAV, "set")), _tag(DAV, "prop"))
         SubElement(props, _tag(DAV, "displayname")).text = name
@@ -167,8 +163,6 @@ class CalDAVClient:
         SubElement(components, _tag(CALDAV, "comp"), name="VEVENT")
         self._send("MKCALENDAR", href, body=root)
         return href
-
-    # -- reading -----------------------------------------------------------------------------------
 
     def sync(self, calendar_href: str, token: str | None) -> SyncResult:
         """Changes since `token` (everything when None) via the RFC 6578 sync-collection REPORT.
@@ -229,8 +223,6 @@ class CalDAVClient:
                 fetched[href] = (etag, data)
         return fetched
 
-    # -- writing -----------------------------------------------------------------------------------
-
     def put(self, href: str, ics_text: str, etag: str | None = None) -> str:
         """Creates (no `etag`: If-None-Match *) or replaces (If-Match `etag`) an object; returns its new etag.
 
@@ -253,11 +245,22 @@ class CalDAVClient:
         """Deletes an object (only if still at `etag`, when given); an object already gone counts as deleted."""
         try:
             self._send("DELETE", href, headers={"If-Match": etag} if etag else {})
+        except PreconditionFailed:
+            # If-Match on a missing object fails too (RFC 9110 §13.1.1); a retried delete should still succeed.
+            if etag is None or self._exists(href):
+                raise
         except CalDAVError as exc:
             if exc.status != 404:
                 raise
 
-    # -- plumbing ----------------------------------------------------------------------------------
+    def _exists(self, href: str) -> bool:
+        try:
+            self._propfind(href, [(DAV, "getetag")], depth="0")
+        except CalDAVError as exc:
+            if exc.status == 404:
+                return False
+            raise
+        return True
 
     def _propfind(
         self, href: str, props: list[tuple[str, str]], depth: str, discovering: bool = False
