@@ -1,0 +1,370 @@
+"""An in-memory emulator of the parts of Google OAuth 2.0 and Google Calendar API v3 that Horae uses.
+
+Mirrors https://developers.google.com/calendar/api/v3/reference/events/list,
+https://developers.google.com/calendar/api/guides/sync and https://developers.google.com/calendar/api/guides/errors.
+Recurring events are never expanded (`singleEvents=false` semantics): masters carry `recurrence`, exceptions
+carry `recurringEventId` and `originalStartTime`.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import re
+import secrets
+from datetime import datetime
+from typing import Any
+from urllib.parse import urlencode
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, RedirectResponse, Response
+from starlette.routing import Route
+
+from tests.emulators.common import EmulatorBase, Grant, new_id, parse_instant, query_int, rfc3339
+
+READ_ONLY = {"kind", "etag", "created", "updated", "htmlLink", "creator", "organizer", "iCalUID", "sequence", "_seq"}
+EVENT_ID = re.compile(r"^[a-v0-9]{5,1024}$")
+
+
+def google_error(status: int, message: str, reason: str, domain: str = "global", **extra: str) -> JSONResponse:
+    """Google's JSON error body: `{"error": {"errors": [...], "code": ..., "message": ...}}`."""
+    detail = {"domain": domain, "reason": reason, "message": message, **extra}
+    return JSONResponse({"error": {"errors": [detail], "code": status, "message": message}}, status_code=status)
+
+
+def oauth_error(status: int, error: str, description: str) -> JSONResponse:
+    return JSONResponse({"error": error, "error_description": description}, status_code=status)
+
+
+class GoogleEmulator(EmulatorBase):
+    """Google OAuth + Calendar v3 state; `app` is the Starlette app to serve, the other methods are test controls."""
+
+    def __init__(
+        self, client_id: str = "horae-client", client_secret: str = "horae-secret", email: str = "user@example.com"
+    ) -> None:
+        super().__init__(client_id, client_secret)
+        self.email = email
+        self.calendars: dict[str, dict[str, Any]] = {}
+        self.events: dict[str, dict[str, dict[str, Any]]] = {}
+        self.seq = 0
+        self.sync_tokens: dict[str, tuple[str, int, str | None, str | None]] = {}
+        self.pages: dict[str, tuple[list[dict[str, Any]], dict[str, Any], dict[str, Any], int]] = {}
+        self.add_calendar(email, email, primary=True)
+        self.app = Starlette(
+            routes=[
+                Route("/auth", self._authorize, methods=["GET"]),
+                Route("/token", self._token, methods=["POST"]),
+                Route("/calendar/v3/users/me/calendarList", self._api(self._calendar_list), methods=["GET"]),
+                Route("/calendar/v3/calendars/{cal}/events", self._api(self._list_events), methods=["GET"]),
+                Route("/calendar/v3/calendars/{cal}/events", self._api(self._insert_event), methods=["POST"]),
+                Route("/calendar/v3/calendars/{cal}/events/{eid}", self._api(self._event), methods=["GET", "PUT"]),
+                Route("/calendar/v3/calendars/{cal}/events/{eid}", self._api(self._delete), methods=["DELETE"]),
+            ]
+        )
+
+    # -- test controls -------------------------------------------------------------------------------------
+    def add_calendar(
+        self,
+        calendar_id: str,
+        summary: str,
+        *,
+        primary: bool = False,
+        access_role: str = "owner",
+        background_color: str = "#9fe1e7",
+        time_zone: str = "UTC",
+    ) -> dict[str, Any]:
+        with self.lock:
+            entry: dict[str, Any] = {
+                "kind": "calendar#calendarListEntry",
+                "etag": f'"{secrets.randbelow(10**15)}"',
+                "id": calendar_id,
+                "summary": summary,
+                "timeZone": time_zone,
+                "backgroundColor": background_color,
+                "foregroundColor": "#000000",
+                "selected": True,
+                "accessRole": access_role,
+                "defaultReminders": [],
+            }
+            if primary:
+                entry["primary"] = True
+            self.calendars[calendar_id] = entry
+            self.events.setdefault(calendar_id, {})
+            return copy.deepcopy(entry)
+
+    def add_event(self, calendar_id: str, event: dict[str, Any]) -> dict[str, Any]:
+        """Create an event directly (as if made in Google's UI); returns the stored resource."""
+        with self.lock:
+            cal = self._resolve(calendar_id)
+            assert cal is not None, calendar_id
+            fields = {k: v for k, v in event.items() if k not in READ_ONLY}
+            fields.setdefault("id", new_id())
+            stamp = rfc3339()
+            stored = {"kind": "calendar#event", "created": stamp, "sequence": 0, "status": "confirmed"}
+            stored |= {"iCalUID": f"{fields['id']}@google.com", "creator": {"email": self.email, "self": True}} | fields
+            stored["organizer"] = {"email": cal, "self": True}
+            self.events[cal][fields["id"]] = stored
+            return self._touch(stored)
+
+    def update_event(self, calendar_id: str, event_id: str, **changes: Any) -> dict[str, Any]:
+        """Change fields of an event directly; the change shows up in the next incremental sync."""
+        with self.lock:
+            stored = self.events[self._resolve(calendar_id) or calendar_id][event_id]
+            stored.update({k: v for k, v in changes.items() if k not in READ_ONLY})
+            stored["sequence"] += 1
+            return self._touch(stored)
+
+    def delete_event(self, calendar_id: str, event_id: str) -> None:
+        """Delete directly: the event stays as a `cancelled` tombstone, as in Google."""
+        with self.lock:
+            stored = self.events[self._resolve(calendar_id) or calendar_id][event_id]
+            stored["status"] = "cancelled"
+            self._touch(stored)
+
+    def get_event(self, calendar_id: str, event_id: str) -> dict[str, Any] | None:
+        with self.lock:
+            stored = self.events.get(self._resolve(calendar_id) or "", {}).get(event_id)
+            return self._public(stored) if stored else None
+
+    def invalidate_sync_tokens(self) -> None:
+        """Make every sync token issued so far unknown: the next incremental sync answers 410 fullSyncRequired."""
+        with self.lock:
+            self.sync_tokens.clear()
+
+    # -- plumbing ------------------------------------------------------------------------------------------
+    def _resolve(self, calendar_id: str) -> str | None:
+        cal = self.email if calendar_id == "primary" else calendar_id
+        return cal if cal in self.calendars else None
+
+    def _touch(self, stored: dict[str, Any]) -> dict[str, Any]:
+        self.seq += 1
+        stored["_seq"] = self.seq
+        stored["updated"] = rfc3339()
+        stored["etag"] = f'"{3_000_000_000_000_000 + self.seq}"'
+        return self._public(stored)
+
+    @staticmethod
+    def _public(stored: dict[str, Any]) -> dict[str, Any]:
+        return copy.deepcopy({k: v for k, v in stored.items() if not k.startswith("_")})
+
+    @staticmethod
+    def _minimal(stored: dict[str, Any]) -> dict[str, Any]:
+        """A deleted event as incremental sync reports it: little more than its id and `status: cancelled`."""
+        keep = ("kind", "etag", "id", "status", "recurringEventId", "originalStartTime")
+        return copy.deepcopy({k: stored[k] for k in keep if k in stored})
+
+    def _api(self, handler: Any) -> Any:
+        async def endpoint(request: Request) -> Response:
+            body = await request.body()
+            with self.lock:
+                self.log(request)
+                if self.throttle_state.take():
+                    response = google_error(429, "Rate Limit Exceeded", "rateLimitExceeded", "usageLimits")
+                    response.headers["Retry-After"] = str(self.throttle_state.retry_after)
+                    return response
+                if self.tokens.access_status(request) != "ok":
+                    return google_error(
+                        401, "Invalid Credentials", "authError", locationType="header", location="Authorization"
+                    )
+                result: Response = handler(request, body)
+                return result
+
+        return endpoint
+
+    # -- OAuth ---------------------------------------------------------------------------------------------
+    async def _authorize(self, request: Request) -> Response:
+        q = request.query_params
+        with self.lock:
+            self.log(request)
+            if q.get("client_id") != self.client_id or not q.get("redirect_uri"):
+                return Response("Error 400: invalid_request", status_code=400)
+            params = {"state": q.get("state", "")}
+            if self.consent_error:
+                params["error"] = self.consent_error
+            else:
+                grant = Grant(self.client_id, q["redirect_uri"], q.get("scope", ""))
+                params |= {"code": self.tokens.issue_code(grant), "scope": grant.scope}
+        sep = "&" if "?" in q["redirect_uri"] else "?"
+        return RedirectResponse(q["redirect_uri"] + sep + urlencode(params), status_code=302)
+
+    async def _token(self, request: Request) -> Response:
+        form = await request.form()
+        with self.lock:
+            self.log(request)
+            if form.get("client_id") != self.client_id or form.get("client_secret") != self.client_secret:
+                return oauth_error(401, "invalid_client", "Unauthorized")
+            grant_type = form.get("grant_type")
+            if grant_type == "authorization_code":
+                grant = self.tokens.redeem_code(str(form.get("code", "")))
+                if grant is None:
+                    return oauth_error(400, "invalid_grant", "Malformed auth code.")
+                if form.get("redirect_uri") != grant.redirect_uri:
+                    return oauth_error(400, "redirect_uri_mismatch", "Bad Request")
+                refresh: str | None = self.tokens.issue_refresh(grant)
+            elif grant_type == "refresh_token":
+                refresh = None  # Google keeps the refresh token; the response carries none.
+                found = self.tokens.grant_for_refresh(str(form.get("refresh_token", "")))
+                if found is None:
+                    return oauth_error(400, "invalid_grant", "Token has been expired or revoked.")
+                grant = found
+            else:
+                return oauth_error(400, "unsupported_grant_type", f"Invalid grant_type: {grant_type}")
+            body: dict[str, Any] = {
+                "access_token": self.tokens.issue_access(),
+                "expires_in": self.tokens.access_ttl,
+                "scope": grant.scope,
+                "token_type": "Bearer",
+            }
+            if refresh:
+                body["refresh_token"] = refresh
+            return JSONResponse(body)
+
+    # -- Calendar API --------------------------------------------------------------------------------------
+    def _page(self, items: list[dict[str, Any]], head: dict[str, Any], tail: dict[str, Any], size: int) -> Response:
+        """Serve the first `size` of `items`, park the rest under a nextPageToken; `tail` goes on the last page."""
+        page, rest = items[:size], items[size:]
+        body = {**head, "items": page}
+        if rest:
+            token = secrets.token_urlsafe(12)
+            self.pages[token] = (rest, head, tail, size)
+            body["nextPageToken"] = token
+        else:
+            body |= tail
+        return JSONResponse(body)
+
+    def _continue(self, request: Request) -> Response | None:
+        token = request.query_params.get("pageToken")
+        if token is None:
+            return None
+        parked = self.pages.pop(token, None)
+        if parked is None:
+            return google_error(400, "Invalid page token value.", "invalid", location="pageToken")
+        return self._page(*parked)
+
+    def _calendar_list(self, request: Request, _: bytes) -> Response:
+        resumed = self._continue(request)
+        if resumed is not None:
+            return resumed
+        items = [copy.deepcopy(c) for c in self.calendars.values()]
+        head = {"kind": "calendar#calendarList", "etag": f'"p{self.seq}"'}
+        size = query_int(request, "maxResults", 100, 250)
+        return self._page(items, head, {"nextSyncToken": f"cl{self.seq}"}, size)
+
+    def _list_events(self, request: Request, _: bytes) -> Response:
+        q = request.query_params
+        cal = self._resolve(request.path_params["cal"])
+        if cal is None:
+            return google_error(404, "Not Found", "notFound")
+        resumed = self._continue(request)
+        if resumed is not None:
+            return resumed
+        if q.get("singleEvents", "false").lower() == "true":
+            return google_error(400, "singleEvents=true is not emulated.", "invalid", location="singleEvents")
+        time_min, time_max = q.get("timeMin"), q.get("timeMax")
+        since = 0
+        if "syncToken" in q:
+            if time_min or time_max or "updatedMin" in q or "q" in q or "orderBy" in q or "iCalUID" in q:
+                return google_error(
+                    400, "Sync token cannot be used with the given request parameters.", "invalid", location="syncToken"
+                )
+            known = self.sync_tokens.get(q["syncToken"])
+            if known is None or known[0] != cal:
+                return google_error(
+                    410, "Sync token is no longer valid, a full sync is required.", "fullSyncRequired", "calendar"
+                )
+            _, since, time_min, time_max = known
+        show_deleted = q.get("showDeleted", "false").lower() == "true"
+        items = []
+        for stored in sorted(self.events[cal].values(), key=lambda e: e["_seq"]):
+            if stored["_seq"] <= since or not _in_window(stored, time_min, time_max):
+                continue
+            if stored["status"] != "cancelled":
+                items.append(self._public(stored))
+            elif since or show_deleted or "recurringEventId" in stored:
+                items.append(self._minimal(stored))
+        token = secrets.token_urlsafe(16)
+        self.sync_tokens[token] = (cal, self.seq, time_min, time_max)
+        entry = self.calendars[cal]
+        head = {
+            "kind": "calendar#events",
+            "etag": f'"p{self.seq}"',
+            "summary": entry["summary"],
+            "updated": rfc3339(),
+            "timeZone": entry["timeZone"],
+            "accessRole": entry["accessRole"],
+            "defaultReminders": [],
+        }
+        return self._page(items, head, {"nextSyncToken": token}, query_int(request, "maxResults", 250, 2500))
+
+    def _insert_event(self, request: Request, body: bytes) -> Response:
+        cal = self._resolve(request.path_params["cal"])
+        if cal is None:
+            return google_error(404, "Not Found", "notFound")
+        event, problem = _parse_event(body)
+        if problem:
+            return problem
+        if "id" in event:
+            if not EVENT_ID.match(str(event["id"])):
+                return google_error(400, "Invalid resource id value.", "invalid")
+            if event["id"] in self.events[cal]:
+                return google_error(409, "The requested identifier already exists.", "duplicate")
+        return JSONResponse(self.add_event(cal, event))
+
+    def _event(self, request: Request, body: bytes) -> Response:
+        cal = self._resolve(request.path_params["cal"])
+        stored = self.events.get(cal or "", {}).get(request.path_params["eid"])
+        if stored is None:
+            return google_error(404, "Not Found", "notFound")
+        if request.method == "GET":
+            return JSONResponse(self._public(stored))
+        if_match = request.headers.get("if-match")
+        if if_match and if_match != "*" and if_match != stored["etag"]:
+            return google_error(412, "Precondition Failed", "conditionNotMet", location="If-Match")
+        event, problem = _parse_event(body)
+        if problem:
+            return problem
+        keep = {k: stored[k] for k in ("kind", "id", "iCalUID", "created", "creator", "organizer", "sequence", "_seq")}
+        stored.clear()
+        stored.update(keep | {"status": "confirmed"} | {k: v for k, v in event.items() if k not in READ_ONLY | {"id"}})
+        stored["sequence"] += 1
+        return JSONResponse(self._touch(stored))
+
+    def _delete(self, request: Request, _: bytes) -> Response:
+        cal = self._resolve(request.path_params["cal"])
+        stored = self.events.get(cal or "", {}).get(request.path_params["eid"])
+        if stored is None:
+            return google_error(404, "Not Found", "notFound")
+        if stored["status"] == "cancelled":
+            return google_error(410, "Resource has been deleted", "deleted")
+        stored["status"] = "cancelled"
+        self._touch(stored)
+        return Response(status_code=204)
+
+
+def _parse_event(body: bytes) -> tuple[dict[str, Any], JSONResponse | None]:
+    try:
+        event = json.loads(body or b"{}")
+    except ValueError:
+        return {}, google_error(400, "Parse Error", "parseError")
+    if not isinstance(event, dict):
+        return {}, google_error(400, "Parse Error", "parseError")
+    for edge in ("start", "end"):
+        value = event.get(edge)
+        if not isinstance(value, dict) or not (value.get("dateTime") or value.get("date")):
+            return {}, google_error(400, f"Missing {edge} time.", "required")
+    return event, None
+
+
+def _edge(stored: dict[str, Any], edge: str) -> datetime:
+    value = stored[edge]
+    return parse_instant(value.get("dateTime") or value["date"], value.get("timeZone"))
+
+
+def _in_window(stored: dict[str, Any], time_min: str | None, time_max: str | None) -> bool:
+    """Google's filter: the event ends after timeMin and starts before timeMax (recurring masters: start only)."""
+    if time_max and _edge(stored, "start") >= parse_instant(time_max):
+        return False
+    if time_min and "recurrence" not in stored:
+        return _edge(stored, "end") > parse_instant(time_min)
+    return True
