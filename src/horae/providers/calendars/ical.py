@@ -1,0 +1,426 @@
+"""iCalendar (RFC 5545) into Horae events: pure functions for CalDAV and ICS feed sync (ical_writer writes)."""
+
+from __future__ import annotations
+
+import functools
+import warnings
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta, tzinfo
+from typing import Any
+from zoneinfo import available_timezones
+
+import icalendar
+from icalendar.error import GloballyUniqueTZIDGuessed
+from icalendar.timezone.windows_to_olson import WINDOWS_TO_OLSON
+
+from horae.domain import recurrence
+from horae.domain.events import Event
+from horae.domain.recurrence_rules import EXCEPTIONS, BadRecurrence, SeriesStart, check
+from horae.domain.times import BadTime, EventTime, zone
+
+__all__ = [
+    "EXCEPTIONS",
+    "ICalError",
+    "RemoteEvent",
+    "RemoteOverride",
+    "parse_calendar",
+    "to_event_fields",
+    "to_exceptions",
+]
+
+STATUSES = {"CONFIRMED": "confirmed", "TENTATIVE": "tentative", "CANCELLED": "cancelled"}
+UTC_TZIDS = frozenset({"UTC", "Etc/UTC"})
+TEXT_FIELDS = ("summary", "description", "location", "url", "transparency", "status")
+# What icalendar and the standard library raise on input they cannot read; all of it becomes ICalError.
+_READ_ERRORS = (ValueError, TypeError, KeyError, AttributeError, IndexError, OverflowError, UnicodeError)
+
+
+class ICalError(ValueError):
+    """iCalendar text Horae cannot read; the message says where."""
+
+
+@dataclass(frozen=True)
+class RemoteOverride:
+    """One instance changed by a VEVENT with RECURRENCE-ID: cancelled, or moved and/or given other fields."""
+
+    key: str  # the original start, as recurrence.key_of writes it
+    cancelled: bool
+    start: EventTime | None = None
+    end: EventTime | None = None
+    fields: Mapping[str, Any] | None = None  # only the values that differ from the master (Horae's names)
+
+
+@dataclass(frozen=True)
+class RemoteEvent:
+    """One UID of a calendar: the event (or series master) as Horae would store it."""
+
+    uid: str
+    summary: str
+    description: str
+    location: str | None
+    url: str | None
+    transparency: str  # opaque | transparent
+    status: str  # confirmed | tentative | cancelled
+    start: EventTime
+    end: EventTime
+    recurrence: dict[str, Any] | None = None
+    cancelled: tuple[str, ...] = ()  # original starts removed by EXDATE (recurrence.key_of form)
+    overrides: tuple[RemoteOverride, ...] = ()
+    problems: tuple[str, ...] = ()  # what Horae could not keep (RDATE, unsupported rule parts, ...)
+
+    @property
+    def all_day(self) -> bool:
+        return self.start.all_day
+
+
+# --- time zones ------------------------------------------------------------------------------------
+
+
+def _iana(tzid: str) -> str | None:
+    """The IANA name a TZID stands for without looking at its VTIMEZONE: itself, a Windows name, or a
+    libical-style "/vendor/Area/City" id."""
+    cleaned = tzid.strip().strip("/")
+    candidates = [tzid.strip(), cleaned, WINDOWS_TO_OLSON.get(cleaned, "")]
+    parts = cleaned.split("/")
+    candidates += ["/".join(parts[i:]) for i in range(1, len(parts))]
+    for candidate in candidates:
+        try:
+            zone(candidate)
+        except BadTime:
+            continue
+        return candidate
+    return None
+
+
+# Where a custom VTIMEZONE matches several IANA zones, the widely used ones win (then CLDR's main zone
+# of each Windows zone): Outlook's US Eastern definition should become America/New_York, not Grand_Turk.
+MAJOR_ZONES = """
+    Etc/UTC America/New_York America/Chicago America/Denver America/Phoenix America/Los_Angeles America/Anchorage
+    Pacific/Honolulu America/Halifax America/St_Johns America/Toronto America/Mexico_City America/Sao_Paulo
+    America/Argentina/Buenos_Aires Europe/London Europe/Dublin Europe/Lisbon Europe/Berlin Europe/Paris Europe/Athens
+    Europe/Helsinki Europe/Istanbul Europe/Moscow Africa/Cairo Africa/Lagos Africa/Johannesburg Asia/Jerusalem
+    Asia/Dubai Asia/Karachi Asia/Kolkata Asia/Bangkok Asia/Singapore Asia/Shanghai Asia/Hong_Kong Asia/Tokyo
+    Asia/Seoul Australia/Perth Australia/Adelaide Australia/Brisbane Australia/Sydney Pacific/Auckland
+"""
+
+
+@functools.cache
+def _preferred_zones() -> tuple[str, ...]:
+    """IANA zones to match a custom VTIMEZONE against, best first."""
+    usable = {name for name in available_timezones() if not name.startswith(("posix/", "right/", "SystemV/"))}
+    major = [name for name in MAJOR_ZONES.split() if name in usable]
+    main = sorted(set(WINDOWS_TO_OLSON.values()) & usable - set(major))
+    return tuple(major + main + sorted(usable - set(major) - set(main)))
+
+
+@functools.lru_cache(maxsize=256)
+def _matching_zone(definition: bytes, year: int) -> str | None:
+    """The IANA zone whose UTC offset equals the VTIMEZONE's at noon UTC every day of `year` and the
+    next (so DST rules must agree, not only the offsets)."""
+    try:
+        parsed = icalendar.Timezone.from_ical(definition)
+        assert isinstance(parsed, icalendar.Timezone)
+        custom = parsed.to_tz(lookup_tzid=False)
+        days = [datetime(year, 1, 1, 12, tzinfo=UTC) + timedelta(days=n) for n in range(731)]
+        wanted = [day.astimezone(custom).utcoffset() for day in days]
+    except _READ_ERRORS:
+        return None
+    probes = (0, 196)  # mid-January and mid-July rule out most zones cheaply
+    for name in _preferred_zones():
+        tz = zone(name)
+        if all(days[i].astimezone(tz).utcoffset() == wanted[i] for i in probes) and all(
+            day.astimezone(tz).utcoffset() == offset for day, offset in zip(days, wanted, strict=True)
+        ):
+            return name
+    return None
+
+
+class _Zones:
+    """TZID resolution for one calendar, using its own VTIMEZONEs (never icalendar's process-wide cache,
+    which would let one feed's custom definition leak into another's)."""
+
+    def __init__(self, calendar: icalendar.Component, default_tzid: str) -> None:
+        self.default_tzid = default_tzid
+        self.definitions = {
+            str(tz.get("TZID", "")): tz for tz in calendar.walk("VTIMEZONE") if isinstance(tz, icalendar.Timezone)
+        }
+
+    def resolve(self, tzid: str, year: int) -> tuple[str, tzinfo]:
+        """(the tzid to store, the zone to read wall times in)."""
+        name = _iana(tzid)
+        if name is not None:
+            return name, zone(name)
+        definition = self.definitions.get(tzid)
+        if definition is None:  # RFC 5545 requires the VTIMEZONE; without it the best guess is floating
+            return self.default_tzid, zone(self.default_tzid)
+        name = _matching_zone(definition.to_ical(), year)
+        if name is not None:
+            return name, zone(name)
+        # No IANA zone behaves the same: keep the instants right and store them as UTC.
+        return "Etc/UTC", definition.to_tz(lookup_tzid=False)
+
+
+# --- parsing ---------------------------------------------------------------------------------------
+
+
+def parse_calendar(ics_text: str, default_tzid: str = "Etc/UTC") -> list[RemoteEvent]:
+    """The events of an iCalendar text, one per UID, in order of appearance. Floating times are read in
+    `default_tzid`. Malformed input raises ICalError."""
+    try:
+        zone(default_tzid)
+    except BadTime as exc:
+        raise ICalError(str(exc)) from exc
+    try:
+        with warnings.catch_warnings():
+            # icalendar warns when it guesses "/vendor/Area/City" TZIDs; _Zones resolves them itself.
+            warnings.simplefilter("ignore", GloballyUniqueTZIDGuessed)
+            calendars = icalendar.Calendar.from_ical(ics_text, multiple=True)
+            found = [_parse_calendar(calendar, default_tzid) for calendar in calendars]
+    except ICalError:
+        raise
+    except _READ_ERRORS as exc:
+        raise ICalError(f"not iCalendar text: {exc}") from exc
+    if not calendars:
+        raise ICalError("not iCalendar text: no VCALENDAR")
+    return [remote for events in found for remote in events]
+
+
+def _parse_calendar(calendar: icalendar.Component, default_tzid: str) -> list[RemoteEvent]:
+    if calendar.name != "VCALENDAR":
+        raise ICalError(f"expected a VCALENDAR, found {calendar.name or 'nothing'}")
+    return _parse_one(calendar, _Zones(calendar, default_tzid))
+
+
+def _parse_one(calendar: icalendar.Component, zones: _Zones) -> list[RemoteEvent]:
+    masters: dict[str, icalendar.Component] = {}
+    changed: dict[str, list[icalendar.Component]] = {}
+    problems: dict[str, list[str]] = {}
+    for vevent in calendar.walk("VEVENT"):
+        uid = _text(vevent, "UID")
+        if not uid:
+            raise ICalError("a VEVENT has no UID")
+        if "RECURRENCE-ID" in vevent:
+            changed.setdefault(uid, []).append(vevent)
+        else:
+            if uid in masters:
+                problems.setdefault(uid, []).append("UID given twice: the last VEVENT was kept")
+            masters[uid] = vevent
+    found = []
+    for uid in dict.fromkeys([*masters, *changed]):
+        master = masters.get(uid)
+        notes = problems.get(uid, [])
+        if master is None:
+            # Invited to single instances only: each would need its own UID in Horae; keep the first.
+            master = changed[uid][0]
+            notes.append("only RECURRENCE-ID instances: the first is kept as a single event")
+            found.append(_event(uid, master, [], zones, notes, with_rules=False))
+        else:
+            found.append(_event(uid, master, changed.get(uid, []), zones, notes, with_rules=True))
+    return found
+
+
+def _event(
+    uid: str,
+    vevent: icalendar.Component,
+    overrides: list[icalendar.Component],
+    zones: _Zones,
+    notes: list[str],
+    with_rules: bool,
+) -> RemoteEvent:
+    start, end = _span(vevent, zones, None, uid)
+    fields = _fields(vevent)
+    rules = None
+    cancelled: list[str] = []
+    changes: list[RemoteOverride] = []
+    if with_rules and "RDATE" in vevent:
+        notes.append("RDATE is not supported: the extra dates are left out")
+    if with_rules and "RRULE" in vevent:
+        texts = [rule.to_ical().decode() for rule in _many(vevent["RRULE"])]
+        rules = {"rrule": texts[0] if len(texts) == 1 else texts}
+        try:
+            check(rules, start)
+        except BadRecurrence as exc:
+            notes.append(f"RRULE not supported ({exc.message}): only the first instance is kept")
+            rules = None
+    if rules is not None:
+        for exdates in _many(vevent.get("EXDATE", [])):
+            for value in exdates.dts:
+                cancelled.append(_key(value.dt, value.params.get("TZID"), start, zones, uid))
+        for override in overrides:
+            change = _override(override, start, fields, zones, uid, notes)
+            if change is not None:
+                changes.append(change)
+    return RemoteEvent(
+        uid=uid,
+        start=start,
+        end=end,
+        recurrence=rules,
+        cancelled=tuple(dict.fromkeys(cancelled)),
+        overrides=tuple(changes),
+        problems=tuple(notes),
+        **fields,
+    )
+
+
+def _override(
+    vevent: icalendar.Component,
+    series: EventTime,
+    master: Mapping[str, Any],
+    zones: _Zones,
+    uid: str,
+    notes: list[str],
+) -> RemoteOverride | None:
+    original = vevent["RECURRENCE-ID"]
+    if not hasattr(original, "dt"):
+        raise ICalError(f"event {uid!r}: RECURRENCE-ID is not a date or time")
+    if str(original.params.get("RANGE", "")).upper() == "THISANDFUTURE":
+        notes.append("RANGE=THISANDFUTURE is not supported: the change applies to that instance only")
+    key = _key(original.dt, original.params.get("TZID"), series, zones, uid)
+    fields = _fields(vevent)
+    if fields["status"] == "cancelled":
+        return RemoteOverride(key, True)
+    start, end = _span(vevent, zones, series.tzid, uid)
+    if start.all_day != series.all_day:
+        notes.append(f"instance {key} changes between dates and times: left out")
+        return None
+    differ = {name: value for name, value in fields.items() if value != master[name]}
+    return RemoteOverride(key, False, start, end, differ)
+
+
+def _fields(vevent: icalendar.Component) -> dict[str, Any]:
+    return {
+        "summary": _text(vevent, "SUMMARY"),
+        "description": _text(vevent, "DESCRIPTION"),
+        "location": _text(vevent, "LOCATION") or None,
+        "url": _text(vevent, "URL") or None,
+        "transparency": "transparent" if _text(vevent, "TRANSP").upper() == "TRANSPARENT" else "opaque",
+        "status": STATUSES.get(_text(vevent, "STATUS").upper(), "confirmed"),
+    }
+
+
+def _text(vevent: icalendar.Component, name: str) -> str:
+    value = vevent.get(name)
+    if isinstance(value, list):  # a repeated property: the first one counts
+        value = value[0] if value else None
+    # PostgreSQL cannot store NUL, so it never reaches the store.
+    return "" if value is None else str(value).replace("\x00", "")
+
+
+def _many(value: object) -> list[Any]:
+    return value if isinstance(value, list) else [value]
+
+
+def _span(vevent: icalendar.Component, zones: _Zones, floating: str | None, uid: str) -> tuple[EventTime, EventTime]:
+    """DTSTART and the end (DTEND, else DURATION, else nothing for times and one day for dates)."""
+    if "DTSTART" not in vevent:
+        raise ICalError(f"event {uid!r} has no DTSTART")
+    start = _time(vevent["DTSTART"], zones, floating, uid, "DTSTART")
+    if "DTEND" in vevent:
+        end = _time(vevent["DTEND"], zones, floating, uid, "DTEND")
+    elif "DURATION" in vevent:
+        duration = getattr(vevent["DURATION"], "dt", None)
+        if not isinstance(duration, timedelta):
+            raise ICalError(f"event {uid!r}: DURATION is not a duration")
+        if start.day is not None:
+            end = EventTime(None, start.day + timedelta(days=max(duration.days, 1)), start.tzid)
+        else:
+            assert start.instant is not None
+            end = EventTime(start.instant + duration, None, start.tzid)
+    elif start.day is not None:
+        end = EventTime(None, start.day + timedelta(days=1), start.tzid)
+    else:
+        end = start
+    if start.all_day != end.all_day:
+        raise ICalError(f"event {uid!r}: DTSTART and DTEND must both be dates or both times")
+    if start.day is not None and end.day is not None and end.day <= start.day:
+        end = EventTime(None, start.day + timedelta(days=1), end.tzid)  # Horae's all-day ends are exclusive
+    if start.instant is not None and end.instant is not None and end.instant < start.instant:
+        end = EventTime(start.instant, None, end.tzid)
+    return start, end
+
+
+def _time(prop: object, zones: _Zones, floating: str | None, uid: str, name: str) -> EventTime:
+    value = getattr(prop, "dt", None)
+    params = getattr(prop, "params", {})
+    if isinstance(value, datetime):
+        tzid = params.get("TZID")
+        if value.tzinfo is not None and tzid is None:
+            return EventTime(value.astimezone(UTC).replace(microsecond=0), None, "Etc/UTC")
+        if tzid is not None:
+            stored, tz = zones.resolve(str(tzid), value.year)
+        else:  # floating: read in the series' zone (for instances) or the caller's default
+            stored = floating or zones.default_tzid
+            tz = zone(stored)
+        instant = value.replace(tzinfo=tz, microsecond=0).astimezone(UTC)
+        return EventTime(instant, None, stored)
+    if isinstance(value, date):
+        return EventTime(None, value, floating or zones.default_tzid)
+    raise ICalError(f"event {uid!r}: {name} is not a date or time")
+
+
+def _key(value: object, tzid: object, series: EventTime, zones: _Zones, uid: str) -> str:
+    """An EXDATE or RECURRENCE-ID value as the original-start key of the series' instance it names."""
+    if isinstance(value, datetime) and series.day is not None:
+        return recurrence.key_of(value.date())  # a time naming a date-only instance: its day
+    if isinstance(value, datetime):
+        read = _time(_Value(value, {"TZID": tzid} if tzid else {}), zones, series.tzid, uid, "EXDATE")
+        assert read.instant is not None
+        return recurrence.key_of(read.instant)
+    if isinstance(value, date):
+        if series.day is not None:
+            return recurrence.key_of(value)
+        # A date naming a timed instance (some servers write EXDATE so): that day at the series' time.
+        assert series.instant is not None
+        local = SeriesStart.of_time(series)
+        wall = datetime.combine(value, local.dtstart.time()).replace(tzinfo=local.zone)
+        return recurrence.key_of(wall.astimezone(UTC))
+    raise ICalError(f"event {uid!r}: EXDATE or RECURRENCE-ID is not a date or time")
+
+
+@dataclass(frozen=True)
+class _Value:
+    dt: datetime
+    params: Mapping[str, Any]
+
+
+# --- into Horae ------------------------------------------------------------------------------------
+
+
+def to_event_fields(remote: RemoteEvent) -> dict[str, Any]:
+    """The values to set on a Horae Event (attribute name to value); exceptions come from to_exceptions."""
+    return {
+        "summary": remote.summary,
+        "description": remote.description,
+        "location": {"description": remote.location} if remote.location else None,
+        "url": remote.url,
+        "transparency": remote.transparency,
+        "status": remote.status,
+        "all_day": remote.all_day,
+        "starts_at": remote.start.instant,
+        "ends_at": remote.end.instant,
+        "start_date": remote.start.day,
+        "end_date": remote.end.day,
+        "start_tzid": remote.start.tzid,
+        "end_tzid": remote.end.tzid,
+        "recurrence": remote.recurrence,
+    }
+
+
+def to_exceptions(remote: RemoteEvent, now: datetime, changed_by: str | None = None) -> dict[str, dict[str, Any]]:
+    """The series' exceptions as Horae keeps them (`details[EXCEPTIONS]`): EXDATEs and cancelled
+    instances first, then moved ones (an override wins over an EXDATE of the same instance)."""
+    if remote.recurrence is None:
+        return {}
+    # moved_exception only needs to know whether the series is all-day.
+    master = Event("", "", "", remote.uid, remote.summary, remote.all_day, now, now)
+    found = {key: recurrence.cancelled_exception(now, changed_by) for key in remote.cancelled}
+    for change in remote.overrides:
+        if change.cancelled or change.start is None or change.end is None:
+            found[change.key] = recurrence.cancelled_exception(now, changed_by)
+            continue
+        fields = dict(change.fields or {})
+        if "location" in fields:
+            fields["location"] = {"description": fields["location"]} if fields["location"] else None
+        found[change.key] = recurrence.moved_exception(master, change.start, change.end, fields, now, changed_by)
+    return found
