@@ -79,6 +79,11 @@ class Receiver:
             def do_POST(self) -> None:
                 length = int(self.headers.get("Content-Length", "0"))
                 body = self.rfile.read(length)
+                if len(body) < length:
+                    # The sender died mid-request (the crash tests SIGKILL it): a real receiver never
+                    # sees a truncated POST as a delivery, so neither does this one.
+                    self.close_connection = True
+                    return
                 with receiver.lock:
                     headers = {k.lower(): v for k, v in self.headers.items()}
                     receiver.received.append(Received(self.path, headers, body, time.time()))
