@@ -15,6 +15,7 @@ alone on those members.
 
 from __future__ import annotations
 
+import os
 import random
 import statistics
 import time
@@ -74,11 +75,14 @@ CASES = [
 
 
 def main() -> None:
-    with demo_server() as (server, credentials):
+    # BENCH_DATABASE_URL=postgresql://... (an empty database) runs the same figures on PostgreSQL.
+    database_url = os.environ.get("BENCH_DATABASE_URL", "")
+    with demo_server(database_url) as (server, credentials):
         data_dir = Path(server.env["HORAE_DATA_DIR"])
         container = bootstrap.build(
             Settings(
                 data_dir=data_dir,
+                database_url=database_url,
                 queue_url="immediate",
                 embedded_worker=False,
                 password_time_cost=1,

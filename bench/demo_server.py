@@ -15,19 +15,24 @@ from tests.e2e.processes import HoraeProcess, serve
 
 
 @contextmanager
-def demo_server() -> Iterator[tuple[HoraeProcess, dict[str, str]]]:
+def demo_server(database_url: str = "") -> Iterator[tuple[HoraeProcess, dict[str, str]]]:
     """`horae serve` on a free port with a fresh data directory and no rate limits to speak of,
-    with the demo credentials it printed; stopped on the way out."""
+    with the demo credentials it printed; stopped on the way out. With `database_url`, on that (empty)
+    PostgreSQL database instead of SQLite."""
     with tempfile.TemporaryDirectory() as tmp:
         data = Path(tmp)
-        server = serve(data, data, HORAE_RATE_LIMIT_PER_SECOND="100000", HORAE_RATE_LIMIT_PER_MINUTE="1000000")
+        env = {"HORAE_RATE_LIMIT_PER_SECOND": "100000", "HORAE_RATE_LIMIT_PER_MINUTE": "1000000"}
+        if database_url:
+            env["HORAE_DATABASE_URL"] = database_url
+        server = serve(data, data, **env)
         try:
             credentials = dict(
                 line.removeprefix("export ").split("=", 1)
                 for line in (data / "demo-credentials.env").read_text().splitlines()
                 if line.startswith("export ")
             )
-            print(f"server: {server.url}, embedded deployment (SQLite)")
+            store = "PostgreSQL" if database_url else "SQLite"
+            print(f"server: {server.url}, embedded deployment ({store})")
             yield server, credentials
         finally:
             server.stop()

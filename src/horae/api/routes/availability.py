@@ -4,15 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Request
-from fastapi.responses import JSONResponse
+from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel
 from starlette.concurrency import run_in_threadpool
 
 from horae.api import body, openapi
 from horae.api.auth import KeyOrAccount, container
 from horae.api.routes import event_writes
-from horae.api.schemas.availability import AvailabilityIn, AvailabilityResponse, availability_body, to_request
+from horae.api.schemas.availability import AvailabilityIn, AvailabilityResponse, availability_json, to_request
 from horae.api.schemas.sequenced import SequencedIn, SequencedResponse, sequenced_response, to_sequence_request
 
 router = APIRouter(tags=["Availability"])
@@ -35,10 +34,10 @@ def request_body(model: type[BaseModel]) -> dict[str, Any]:
     openapi_extra={**request_body(AvailabilityIn), **openapi.api_key_or_account_token("read_free_busy")},
     summary="Find when participant groups are available: periods, slots or overlapping slots",
 )
-async def availability(request: Request, caller: KeyOrAccount) -> JSONResponse:
+async def availability(request: Request, caller: KeyOrAccount) -> Response:
     query, periods_field = to_request(await body.parse(request, AvailabilityIn))
     answer = await run_in_threadpool(container(request).availability.availability, caller, query, periods_field)
-    return JSONResponse(availability_body(answer))
+    return Response(availability_json(answer), media_type="application/json")
 
 
 @router.post(

@@ -3,6 +3,7 @@ response shapes."""
 
 from __future__ import annotations
 
+import json
 import time
 from datetime import datetime
 from typing import Any, Literal
@@ -303,28 +304,35 @@ def _explanation(item: Explanation) -> dict[str, Any]:
     }
 
 
-def found_items(found: list[Found]) -> list[dict[str, Any]]:
-    """Periods or slots as plain dicts (a big answer has 512 slots of hundreds of participants: building
-    models for them would cost more than finding them); each participant list is built once and shared."""
-    lists: dict[tuple[str, ...], list[dict[str, str]]] = {}
+def _compact(value: object) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
+def found_json(found: list[Found]) -> str:
+    """Periods or slots as JSON text, written directly: a big answer has 512 slots of hundreds of
+    participants, and encoding each participant list once (they repeat from slot to slot) takes a
+    fraction of encoding every one."""
+    lists: dict[tuple[str, ...], str] = {}
     items = []
     for f in found:
         who = lists.get(f.participants)
         if who is None:
-            who = lists[f.participants] = [{"sub": s} for s in f.participants]
-        items.append({"start": format_seconds(f.start), "end": format_seconds(f.end), "participants": who})
-    return items
+            who = lists[f.participants] = _compact([{"sub": s} for s in f.participants])
+        # The times are generated ASCII (no escaping needed); the participants are encoded above.
+        items.append(f'{{"start":"{format_seconds(f.start)}","end":"{format_seconds(f.end)}","participants":{who}}}')
+    return "[" + ",".join(items) + "]"
 
 
-def availability_body(answer: Answer) -> dict[str, Any]:
-    """The response (documented by AvailabilityResponse)."""
-    body: dict[str, Any] = {answer.key: found_items(answer.found)}
+def availability_json(answer: Answer) -> bytes:
+    """The response body (documented by AvailabilityResponse)."""
+    rest: dict[str, Any] = {}
     if answer.statuses is not None:
-        body["member_statuses"] = [
+        rest["member_statuses"] = [
             {"sub": s.sub, "sync_status": s.sync_status}
             | ({"last_synced_at": format_instant(s.last_synced_at)} if s.last_synced_at else {})
             for s in answer.statuses
         ]
     if answer.explanations is not None:
-        body["explanations"] = [_explanation(e) for e in answer.explanations]
-    return body
+        rest["explanations"] = [_explanation(e) for e in answer.explanations]
+    tail = "," + _compact(rest)[1:] if rest else "}"
+    return ("{" + _compact(answer.key) + ":" + found_json(answer.found) + tail).encode()
