@@ -374,3 +374,15 @@ def test_a_changed_series_is_read_afresh(client: TestClient, ada: Connected) -> 
     )
     assert gone.status_code == 202, gone.text
     assert free() == [("09:00", "12:00")]
+
+
+def test_the_past_is_never_offered(client: TestClient, ada: Connected) -> None:
+    today = [{"start": "2026-11-20T09:00:00Z", "end": "2026-11-20T17:00:00Z"}]  # it is 12:00 now
+    answer = ask(client, ada, participants=[group(ada)], query_periods=today)
+    assert [(p["start"], p["end"]) for p in answer["available_periods"]] == [
+        ("2026-11-20T12:00:00Z", "2026-11-20T17:00:00Z")
+    ]
+    yesterday = [{"start": "2026-11-19T09:00:00Z", "end": "2026-11-19T17:00:00Z"}]
+    assert ask(client, ada, participants=[group(ada)], query_periods=yesterday)["available_periods"] == []
+    late = ask(client, ada, participants=[group(ada)], query_periods=today, explain=["2026-11-20T10:00:00Z"])
+    assert late["explanations"][0]["reasons"] == [{"reason": "outside_query_periods"}]

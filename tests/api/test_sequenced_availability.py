@@ -99,3 +99,9 @@ def test_steps_need_their_own_ordinals_and_known_members(client: TestClient, ada
     assert "sequence" in many["errors"]
     stranger = {**step("a", 1, ada), "participants": [{"members": [{"sub": "acc_nobody"}]}]}
     assert "participants" in sequences(client, ada, 422, sequence=[stranger])["errors"]
+
+
+def test_sequences_never_start_in_the_past(client: TestClient, ada: Connected) -> None:
+    today = [{"start": "2026-11-20T09:00:00Z", "end": "2026-11-20T15:00:00Z"}]  # it is 12:00 now
+    found = sequences(client, ada, query_periods=today, sequence=[step("a", 1, ada), step("b", 2, ada)])
+    assert hours(found) == [[("a", "12:00"), ("b", "13:00")], [("a", "13:00"), ("b", "14:00")]]

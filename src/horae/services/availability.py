@@ -63,7 +63,7 @@ class AvailabilityService:
             statuses = self._statuses(uow, reader.accounts.values()) if request.include_member_statuses else None
         query = engine.Query(
             groups,
-            tuple(periods),
+            tuple(self._from_now(periods)),
             request.duration,
             request.interval,
             engine_buffer(request.buffer),
@@ -87,7 +87,8 @@ class AvailabilityService:
         step_periods = []
         for step in ordered:
             own = None if step.periods is None else normalize(_spans(step.periods))
-            step_periods.append(own if shared is None else shared if own is None else intersect(shared, own))
+            chosen = own if shared is None else shared if own is None else intersect(shared, own)
+            step_periods.append(None if chosen is None else self._from_now(chosen))
         pad = max(max(s.buffer.before, s.buffer.after) for s in ordered)
         every = [span for periods in step_periods for span in periods or []] or [(0, 0)]
         span = (min(s for s, _ in every) - pad, max(e for _, e in every) + pad)
@@ -109,6 +110,11 @@ class AvailabilityService:
                 for step, periods in zip(ordered, step_periods, strict=True)
             ]
         return find_sequences(steps, request.max_results)
+
+    def _from_now(self, periods: Iterable[tuple[int, int]]) -> list[tuple[int, int]]:
+        """The periods without their past: a time that has gone is never offered."""
+        now = int(self._clock.now().timestamp())
+        return [(max(start, now), end) for start, end in periods if end > now]
 
     def _statuses(self, uow: UnitOfWork, accounts: Iterable[Account]) -> list[MemberStatus]:
         """Each member's calendar connections at a glance: disconnected if any is, else pending if any is.
