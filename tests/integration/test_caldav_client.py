@@ -9,9 +9,9 @@ from datetime import UTC, datetime
 import httpx
 import pytest
 
-from horae.providers.calendars.caldav_client import (
+from horae.providers.calendars.caldav_client import CalDAVClient
+from horae.providers.calendars.caldav_errors import (
     AuthRejected,
-    CalDAVClient,
     CalDAVError,
     PreconditionFailed,
     ServerBusy,

@@ -2,22 +2,21 @@
 
 from __future__ import annotations
 
-import functools
 import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta, tzinfo
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
-from zoneinfo import available_timezones
 
 import icalendar
 from icalendar.error import GloballyUniqueTZIDGuessed
-from icalendar.timezone.windows_to_olson import WINDOWS_TO_OLSON
 
 from horae.domain import recurrence
 from horae.domain.events import Event
 from horae.domain.recurrence_rules import EXCEPTIONS, BadRecurrence, SeriesStart, check
 from horae.domain.times import BadTime, EventTime, zone
+from horae.providers.calendars.ical_zones import READ_ERRORS as _READ_ERRORS
+from horae.providers.calendars.ical_zones import Zones
 
 __all__ = [
     "EXCEPTIONS",
@@ -32,8 +31,6 @@ __all__ = [
 STATUSES = {"CONFIRMED": "confirmed", "TENTATIVE": "tentative", "CANCELLED": "cancelled"}
 UTC_TZIDS = frozenset({"UTC", "Etc/UTC"})
 TEXT_FIELDS = ("summary", "description", "location", "url", "transparency", "status")
-# What icalendar and the standard library raise on input they cannot read; all of it becomes ICalError.
-_READ_ERRORS = (ValueError, TypeError, KeyError, AttributeError, IndexError, OverflowError, UnicodeError)
 
 
 class ICalError(ValueError):
@@ -74,93 +71,6 @@ class RemoteEvent:
         return self.start.all_day
 
 
-# --- time zones ------------------------------------------------------------------------------------
-
-
-def _iana(tzid: str) -> str | None:
-    """The IANA name a TZID stands for without looking at its VTIMEZONE: itself, a Windows name, or a
-    libical-style "/vendor/Area/City" id."""
-    cleaned = tzid.strip().strip("/")
-    candidates = [tzid.strip(), cleaned, WINDOWS_TO_OLSON.get(cleaned, "")]
-    parts = cleaned.split("/")
-    candidates += ["/".join(parts[i:]) for i in range(1, len(parts))]
-    for candidate in candidates:
-        try:
-            zone(candidate)
-        except BadTime:
-            continue
-        return candidate
-    return None
-
-
-# Where a custom VTIMEZONE matches several IANA zones, the widely used ones win (then CLDR's main zone
-# of each Windows zone): Outlook's US Eastern definition should become America/New_York, not Grand_Turk.
-MAJOR_ZONES = """
-    Etc/UTC America/New_York America/Chicago America/Denver America/Phoenix America/Los_Angeles America/Anchorage
-    Pacific/Honolulu America/Halifax America/St_Johns America/Toronto America/Mexico_City America/Sao_Paulo
-    America/Argentina/Buenos_Aires Europe/London Europe/Dublin Europe/Lisbon Europe/Berlin Europe/Paris Europe/Athens
-    Europe/Helsinki Europe/Istanbul Europe/Moscow Africa/Cairo Africa/Lagos Africa/Johannesburg Asia/Jerusalem
-    Asia/Dubai Asia/Karachi Asia/Kolkata Asia/Bangkok Asia/Singapore Asia/Shanghai Asia/Hong_Kong Asia/Tokyo
-    Asia/Seoul Australia/Perth Australia/Adelaide Australia/Brisbane Australia/Sydney Pacific/Auckland
-"""
-
-
-@functools.cache
-def _preferred_zones() -> tuple[str, ...]:
-    """IANA zones to match a custom VTIMEZONE against, best first."""
-    usable = {name for name in available_timezones() if not name.startswith(("posix/", "right/", "SystemV/"))}
-    major = [name for name in MAJOR_ZONES.split() if name in usable]
-    main = sorted(set(WINDOWS_TO_OLSON.values()) & usable - set(major))
-    return tuple(major + main + sorted(usable - set(major) - set(main)))
-
-
-@functools.lru_cache(maxsize=256)
-def _matching_zone(definition: bytes, year: int) -> str | None:
-    """The IANA zone whose UTC offset equals the VTIMEZONE's at noon UTC every day of `year` and the
-    next (so DST rules must agree, not only the offsets)."""
-    try:
-        parsed = icalendar.Timezone.from_ical(definition)
-        assert isinstance(parsed, icalendar.Timezone)
-        custom = parsed.to_tz(lookup_tzid=False)
-        days = [datetime(year, 1, 1, 12, tzinfo=UTC) + timedelta(days=n) for n in range(731)]
-        wanted = [day.astimezone(custom).utcoffset() for day in days]
-    except _READ_ERRORS:
-        return None
-    probes = (0, 196)  # mid-January and mid-July rule out most zones cheaply
-    for name in _preferred_zones():
-        tz = zone(name)
-        if all(days[i].astimezone(tz).utcoffset() == wanted[i] for i in probes) and all(
-            day.astimezone(tz).utcoffset() == offset for day, offset in zip(days, wanted, strict=True)
-        ):
-            return name
-    return None
-
-
-class _Zones:
-    """TZID resolution for one calendar, using its own VTIMEZONEs (never icalendar's process-wide cache,
-    which would let one feed's custom definition leak into another's)."""
-
-    def __init__(self, calendar: icalendar.Component, default_tzid: str) -> None:
-        self.default_tzid = default_tzid
-        self.definitions = {
-            str(tz.get("TZID", "")): tz for tz in calendar.walk("VTIMEZONE") if isinstance(tz, icalendar.Timezone)
-        }
-
-    def resolve(self, tzid: str, year: int) -> tuple[str, tzinfo]:
-        """(the tzid to store, the zone to read wall times in)."""
-        name = _iana(tzid)
-        if name is not None:
-            return name, zone(name)
-        definition = self.definitions.get(tzid)
-        if definition is None:  # RFC 5545 requires the VTIMEZONE; without it the best guess is floating
-            return self.default_tzid, zone(self.default_tzid)
-        name = _matching_zone(definition.to_ical(), year)
-        if name is not None:
-            return name, zone(name)
-        # No IANA zone behaves the same: keep the instants right and store them as UTC.
-        return "Etc/UTC", definition.to_tz(lookup_tzid=False)
-
-
 # --- parsing ---------------------------------------------------------------------------------------
 
 
@@ -173,7 +83,7 @@ def parse_calendar(ics_text: str, default_tzid: str = "Etc/UTC") -> list[RemoteE
         raise ICalError(str(exc)) from exc
     try:
         with warnings.catch_warnings():
-            # icalendar warns when it guesses "/vendor/Area/City" TZIDs; _Zones resolves them itself.
+            # icalendar warns when it guesses "/vendor/Area/City" TZIDs; Zones resolves them itself.
             warnings.simplefilter("ignore", GloballyUniqueTZIDGuessed)
             calendars = icalendar.Calendar.from_ical(ics_text, multiple=True)
             found = [_parse_calendar(calendar, default_tzid) for calendar in calendars]
@@ -189,10 +99,10 @@ def parse_calendar(ics_text: str, default_tzid: str = "Etc/UTC") -> list[RemoteE
 def _parse_calendar(calendar: icalendar.Component, default_tzid: str) -> list[RemoteEvent]:
     if calendar.name != "VCALENDAR":
         raise ICalError(f"expected a VCALENDAR, found {calendar.name or 'nothing'}")
-    return _parse_one(calendar, _Zones(calendar, default_tzid))
+    return _parse_one(calendar, Zones(calendar, default_tzid))
 
 
-def _parse_one(calendar: icalendar.Component, zones: _Zones) -> list[RemoteEvent]:
+def _parse_one(calendar: icalendar.Component, zones: Zones) -> list[RemoteEvent]:
     masters: dict[str, icalendar.Component] = {}
     changed: dict[str, list[icalendar.Component]] = {}
     problems: dict[str, list[str]] = {}
@@ -224,7 +134,7 @@ def _event(
     uid: str,
     vevent: icalendar.Component,
     overrides: list[icalendar.Component],
-    zones: _Zones,
+    zones: Zones,
     notes: list[str],
     with_rules: bool,
 ) -> RemoteEvent:
@@ -267,7 +177,7 @@ def _override(
     vevent: icalendar.Component,
     series: EventTime,
     master: Mapping[str, Any],
-    zones: _Zones,
+    zones: Zones,
     uid: str,
     notes: list[str],
 ) -> RemoteOverride | None:
@@ -311,7 +221,7 @@ def _many(value: object) -> list[Any]:
     return value if isinstance(value, list) else [value]
 
 
-def _span(vevent: icalendar.Component, zones: _Zones, floating: str | None, uid: str) -> tuple[EventTime, EventTime]:
+def _span(vevent: icalendar.Component, zones: Zones, floating: str | None, uid: str) -> tuple[EventTime, EventTime]:
     """DTSTART and the end (DTEND, else DURATION, else nothing for times and one day for dates)."""
     if "DTSTART" not in vevent:
         raise ICalError(f"event {uid!r} has no DTSTART")
@@ -340,7 +250,7 @@ def _span(vevent: icalendar.Component, zones: _Zones, floating: str | None, uid:
     return start, end
 
 
-def _time(prop: object, zones: _Zones, floating: str | None, uid: str, name: str) -> EventTime:
+def _time(prop: object, zones: Zones, floating: str | None, uid: str, name: str) -> EventTime:
     value = getattr(prop, "dt", None)
     params = getattr(prop, "params", {})
     if isinstance(value, datetime):
@@ -359,7 +269,7 @@ def _time(prop: object, zones: _Zones, floating: str | None, uid: str, name: str
     raise ICalError(f"event {uid!r}: {name} is not a date or time")
 
 
-def _key(value: object, tzid: object, series: EventTime, zones: _Zones, uid: str) -> str:
+def _key(value: object, tzid: object, series: EventTime, zones: Zones, uid: str) -> str:
     """An EXDATE or RECURRENCE-ID value as the original-start key of the series' instance it names."""
     if isinstance(value, datetime) and series.day is not None:
         return recurrence.key_of(value.date())  # a time naming a date-only instance: its day
