@@ -46,6 +46,20 @@ class InvalidRequest(HoraeError):
         return cls({field: [FieldError(key, description)]})
 
 
+class Problems:
+    """422 problems gathered field by field, so that one response names every bad field."""
+
+    def __init__(self) -> None:
+        self.found: dict[str, list[FieldError]] = {}
+
+    def add(self, name: str, key: str, text: str) -> None:
+        self.found.setdefault(name, []).append(FieldError(key, text))
+
+    def raise_any(self) -> None:
+        if self.found:
+            raise InvalidRequest(self.found)
+
+
 class AuthenticationFailed(HoraeError):
     """The credentials given are unknown, expired or revoked."""
 

@@ -177,7 +177,9 @@ def find_periods(query: Query) -> list[Found]:
     """Maximal periods at least `duration` long in which one choice of members is free throughout.
     With only "all" groups they never overlap; an N-of-M group may give overlapping periods, each
     naming the members it was found for."""
-    return _periods(_prepare(query), query.duration, query.max_results)
+    prepared = _prepare(query)
+    candidates = _candidates(prepared) if prepared.partial else []
+    return _periods(prepared, query.duration, query.max_results, candidates)
 
 
 def _candidates(prepared: _Prepared) -> list[int]:
@@ -188,12 +190,12 @@ def _candidates(prepared: _Prepared) -> list[int]:
     return sorted(found)
 
 
-def _periods(prepared: _Prepared, duration: int, max_results: int) -> list[Found]:
+def _periods(prepared: _Prepared, duration: int, max_results: int, candidates: list[int]) -> list[Found]:
     if not prepared.partial:
         return [Found(s, e, prepared.everyone) for s, e in prepared.base[:max_results]]
     found: list[Found] = []
     reach = -NO_LIMIT
-    for start in _candidates(prepared):
+    for start in candidates:
         attending = _attending(prepared, start, start + duration)
         if attending is None:
             continue
@@ -218,9 +220,10 @@ def find_slots(query: Query, overlapping: bool) -> list[Found]:
     slots start at every grid point that fits."""
     prepared = _prepare(query)
     spans = prepared.base
-    if prepared.partial and _grid_points(spans, query.interval) > len(_candidates(prepared)):
+    candidates = _candidates(prepared) if prepared.partial else []
+    if prepared.partial and _grid_points(spans, query.interval) > len(candidates):
         # Fewer places a period can start than grid points to try: walk only where some choice is free.
-        spans = normalize((f.start, f.end) for f in _periods(prepared, query.duration, NO_LIMIT))
+        spans = normalize((f.start, f.end) for f in _periods(prepared, query.duration, NO_LIMIT, candidates))
     found: list[Found] = []
     for span_start, span_end in spans:
         start = _align_up(span_start, query.interval)

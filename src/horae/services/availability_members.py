@@ -53,6 +53,14 @@ class MemberReader:
     _instances: dict[tuple[str, str], tuple[Occurrence, ...]] = field(default_factory=dict)
     _rules: dict[str, list[AvailabilityRule]] = field(default_factory=dict)
     _periods: dict[str, list[AvailablePeriod]] = field(default_factory=dict)
+    window: Window = field(init=False)
+
+    def __post_init__(self) -> None:
+        # The span, with a day more each side: all-day events are busy in their owner's zone.
+        span = window_of_instants(instant(self.span[0]), instant(self.span[1]), UTC)
+        self.window = Window(
+            span.start, span.end, span.first_day - timedelta(days=1), span.last_day + timedelta(days=1)
+        )
 
     def groups(self, specs: Sequence[GroupSpec]) -> tuple[Group, ...]:
         self._load([m.sub for spec in specs for m in spec.members])
@@ -96,13 +104,13 @@ class MemberReader:
                 owners[calendar.id] = found[calendar.account_id]
         if not owners:
             return
-        rows, series = self.uow.events.busy(list(owners), self._window())
+        rows, series = self.uow.events.busy(list(owners), self.window)
         for row in rows:
             self._rows.setdefault(row.calendar_id, []).append(row)
         for ref in series:
             self._series.setdefault(ref.calendar_id, []).append(ref)
         zoned = [(ref, _zone(owners[ref.calendar_id].default_tzid)) for ref in series]
-        self._instances.update(self.cache.instances(zoned, self._window(), self.uow.events.many))
+        self._instances.update(self.cache.instances(zoned, self.window, self.uow.events.many))
 
     def _load_managed(self, subs: Sequence[str]) -> None:
         """The availability rules and available periods of the managed members, all at once."""
@@ -116,13 +124,6 @@ class MemberReader:
         start, end = self.span
         for period in self.uow.available_periods.for_accounts(new, instant(start), instant(end)):
             self._periods[period.account_id].append(period)
-
-    def _window(self) -> Window:
-        """The span, with a day more each side: all-day events are busy in their owner's zone."""
-        window = window_of_instants(instant(self.span[0]), instant(self.span[1]), UTC)
-        return Window(
-            window.start, window.end, window.first_day - timedelta(days=1), window.last_day + timedelta(days=1)
-        )
 
     def member(self, spec: MemberSpec) -> Member:
         account = self.accounts[spec.sub]

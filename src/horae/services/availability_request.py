@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from horae.errors import FieldError, InvalidRequest
+from horae.errors import Problems
 
 MAX_QUERY_PERIODS = 500
 MAX_QUERY_SLOTS = 512
@@ -18,8 +17,6 @@ MAX_EXPLAIN = 20
 MAX_DURATION_MINUTES = 1440
 DEFAULT_INTERVAL_MINUTES = 30
 RESPONSE_FORMATS = ("periods", "slots", "overlapping_slots")
-
-Fail = Callable[[str, str, str], None]  # records one problem: field, error key, description
 
 
 @dataclass(frozen=True)
@@ -97,47 +94,42 @@ class AvailabilityRequest:
 
 def check(request: AvailabilityRequest, periods_field: str) -> None:
     """Limits the schema cannot state: each breach is a 422 naming its field."""
-    problems: dict[str, list[FieldError]] = {}
-
-    def fail(name: str, key: str, text: str) -> None:
-        problems.setdefault(name, []).append(FieldError(key, text))
-
-    check_groups(request.groups, "participants", fail)
+    problems = Problems()
+    check_groups(request.groups, "participants", problems)
     if request.query_slots is None:
-        check_periods(request.periods, periods_field, fail)
+        check_periods(request.periods, periods_field, problems)
     elif len(request.query_slots) > MAX_QUERY_SLOTS:
-        fail("query_slots", "errors.too_many", f"at most {MAX_QUERY_SLOTS} query_slots")
-    if problems:
-        raise InvalidRequest(problems)
+        problems.add("query_slots", "errors.too_many", f"at most {MAX_QUERY_SLOTS} query_slots")
+    problems.raise_any()
 
 
-def check_groups(groups: tuple[GroupSpec, ...], name: str, fail: Fail) -> None:
+def check_groups(groups: tuple[GroupSpec, ...], name: str, problems: Problems) -> None:
     if not groups:
-        fail(name, "errors.required", "participants must hold at least one group")
+        problems.add(name, "errors.required", "participants must hold at least one group")
     if len(groups) > MAX_GROUPS:
-        fail(name, "errors.too_many", f"at most {MAX_GROUPS} participant groups")
+        problems.add(name, "errors.too_many", f"at most {MAX_GROUPS} participant groups")
     if sum(len(g.members) for g in groups) > MAX_MEMBERS:
-        fail(name, "errors.too_many", f"at most {MAX_MEMBERS} members in all")
+        problems.add(name, "errors.too_many", f"at most {MAX_MEMBERS} members in all")
     for group in groups:
         if not group.members:
-            fail(name, "errors.required", "each participant group needs at least one member")
+            problems.add(name, "errors.required", "each participant group needs at least one member")
         elif group.required is not None and not 1 <= group.required <= len(group.members):
-            fail(name, "errors.invalid", f"required must be 'all' or between 1 and {len(group.members)}")
+            problems.add(name, "errors.invalid", f"required must be 'all' or between 1 and {len(group.members)}")
         for member in group.members:
             if member.available_periods is not None:
-                check_periods(member.available_periods, f"{name}.members.available_periods", fail)
+                check_periods(member.available_periods, f"{name}.members.available_periods", problems)
 
 
-def check_periods(periods: tuple[Period, ...], name: str, fail: Fail) -> None:
+def check_periods(periods: tuple[Period, ...], name: str, problems: Problems) -> None:
     if not periods:
-        fail(name, "errors.required", f"{name} must hold at least one period")
+        problems.add(name, "errors.required", f"{name} must hold at least one period")
         return
     if len(periods) > MAX_QUERY_PERIODS:
-        fail(name, "errors.too_many", f"at most {MAX_QUERY_PERIODS} periods")
+        problems.add(name, "errors.too_many", f"at most {MAX_QUERY_PERIODS} periods")
     if any(p.end <= p.start for p in periods):
-        fail(name, "errors.end_before_start", "each period must end after it starts")
+        problems.add(name, "errors.end_before_start", "each period must end after it starts")
     elif max(p.end for p in periods) - min(p.start for p in periods) > MAX_SPAN:
-        fail(name, "errors.span_too_long", f"the periods must lie within {MAX_SPAN.days} days")
+        problems.add(name, "errors.span_too_long", f"the periods must lie within {MAX_SPAN.days} days")
 
 
 MAX_STEPS = 10
@@ -164,22 +156,17 @@ class SequenceRequest:
 
 
 def check_sequence(request: SequenceRequest, periods_field: str) -> None:
-    problems: dict[str, list[FieldError]] = {}
-
-    def fail(name: str, key: str, text: str) -> None:
-        problems.setdefault(name, []).append(FieldError(key, text))
-
+    problems = Problems()
     if not 1 <= len(request.steps) <= MAX_STEPS:
-        fail("sequence", "errors.invalid", f"a sequence has between 1 and {MAX_STEPS} steps")
+        problems.add("sequence", "errors.invalid", f"a sequence has between 1 and {MAX_STEPS} steps")
     if len({step.ordinal for step in request.steps}) != len(request.steps):
-        fail("sequence", "errors.duplicate_ordinal", "each step needs its own ordinal")
+        problems.add("sequence", "errors.duplicate_ordinal", "each step needs its own ordinal")
     for step in request.steps:
-        check_groups(step.groups, "sequence.participants", fail)
+        check_groups(step.groups, "sequence.participants", problems)
         if step.periods is not None:
-            check_periods(step.periods, "sequence.available_periods", fail)
+            check_periods(step.periods, "sequence.available_periods", problems)
         elif request.periods is None:
-            fail(periods_field, "errors.required", "query_periods must be given, for the sequence or each step")
+            problems.add(periods_field, "errors.required", "query_periods must be given, for the sequence or each step")
     if request.periods is not None:
-        check_periods(request.periods, periods_field, fail)
-    if problems:
-        raise InvalidRequest(problems)
+        check_periods(request.periods, periods_field, problems)
+    problems.raise_any()

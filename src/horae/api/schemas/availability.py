@@ -13,7 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from horae.api.schemas.events import TimeObject
 from horae.domain.availability import Explanation, Found
 from horae.domain.times import BadTime, format_instant, parse_event_time
-from horae.errors import FieldError, InvalidRequest
+from horae.errors import Problems
 from horae.services import availability_request as req
 from horae.services.availability import Answer
 
@@ -95,20 +95,6 @@ class AvailabilityIn(Loose):
 
 
 # --- into the service's terms ------------------------------------------------------------------------
-
-
-class Problems:
-    """422 problems gathered field by field, so that one response names every bad field."""
-
-    def __init__(self) -> None:
-        self.found: dict[str, list[FieldError]] = {}
-
-    def add(self, name: str, key: str, text: str) -> None:
-        self.found.setdefault(name, []).append(FieldError(key, text))
-
-    def raise_any(self) -> None:
-        if self.found:
-            raise InvalidRequest(self.found)
 
 
 def instant_of(value: When, name: str, problems: Problems) -> datetime | None:

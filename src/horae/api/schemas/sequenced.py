@@ -14,7 +14,6 @@ from horae.api.schemas.availability import (
     Loose,
     Participant,
     PeriodIn,
-    Problems,
     buffer_of,
     format_seconds,
     groups_of,
@@ -22,6 +21,7 @@ from horae.api.schemas.availability import (
     periods_of,
 )
 from horae.domain.sequencing import Placed
+from horae.errors import Problems
 from horae.services import availability_request as req
 
 
