@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import json
 import re
-from dataclasses import dataclass
+from collections import deque
+from dataclasses import dataclass, field
+from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 from fastapi.testclient import TestClient
 
 from horae.container import Container
+from horae.ports import WebhookResponse
 from horae.services.applications import NewCredentials
 from horae.services.oauth import TokenGrant
 
@@ -90,3 +94,33 @@ def sign_up_and_consent(client: TestClient, app: NewCredentials, email: str, dec
     location = answer.headers["location"]
     assert location.startswith(REDIRECT)
     return {k: v[0] for k, v in parse_qs(urlsplit(location).query).items()}
+
+
+OK = WebhookResponse(200, 3, "", "ok")
+
+
+@dataclass(frozen=True)
+class Sent:
+    url: str
+    body: bytes
+    headers: dict[str, str]
+
+    @property
+    def json(self) -> dict[str, Any]:
+        parsed: dict[str, Any] = json.loads(self.body)
+        return parsed
+
+
+@dataclass
+class RecordingSender:
+    """Stands in for the HTTP sender: keeps every POST and answers from a script (then 200)."""
+
+    answers: deque[WebhookResponse] = field(default_factory=deque)
+    sent: list[Sent] = field(default_factory=list)
+
+    def post(self, url: str, body: bytes, headers: dict[str, str]) -> WebhookResponse:
+        self.sent.append(Sent(url, body, dict(headers)))
+        return self.answers.popleft() if self.answers else OK
+
+    def of_type(self, kind: str) -> list[Sent]:
+        return [s for s in self.sent if s.json["notification"]["type"] == kind]

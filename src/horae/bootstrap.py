@@ -6,6 +6,7 @@ import base64
 import gc
 import hashlib
 import hmac
+import threading
 from datetime import timedelta
 from pathlib import Path
 
@@ -29,6 +30,8 @@ from horae.services.accounts import AccountService
 from horae.services.applications import ApplicationService
 from horae.services.availability import AvailabilityService
 from horae.services.calendars import CalendarService
+from horae.services.connections import ConnectionService
+from horae.services.credentials import Credentials
 from horae.services.event_reads import EventReadService
 from horae.services.events import EventService
 from horae.services.identity import REVOKE_PROFILE, IdentityService
@@ -36,6 +39,7 @@ from horae.services.jobs import JobHandler, JobRunner
 from horae.services.managed_availability import ManagedAvailabilityService
 from horae.services.oauth import OAuthService
 from horae.services.push import PushService
+from horae.services.sync import CalendarSync, SyncOptions
 from horae.settings import Settings
 from horae.worker import consumer
 from horae.worker.consumer import EmbeddedWorker
@@ -94,8 +98,9 @@ def _wire(settings: Settings, clock: Clock | None) -> tuple[Container, Huey]:
     hasher = Argon2PasswordHasher(settings.password_time_cost, settings.password_memory_cost)
     applications = ApplicationService(uow, clock, box)
     oauth = OAuthService(uow, clock, applications, settings.access_token_ttl_seconds)
-    providers = ProviderRegistry()
-    calendars = CalendarService(uow, clock, providers, applications, oauth)
+    providers = ProviderRegistry(settings)
+    credentials = Credentials(box)
+    calendars = CalendarService(uow, clock, providers, applications, oauth, credentials)
     push = PushService(
         uow,
         clock,
@@ -103,11 +108,26 @@ def _wire(settings: Settings, clock: Clock | None) -> tuple[Container, Huey]:
         HttpxWebhookSender(settings.push_timeout_seconds, loopback_only=settings.callbacks_loopback_only),
         dev_mode=settings.dev_mode,
     )
-    events = EventService(uow, clock, calendars, providers, push)
+    sync = CalendarSync(uow, clock, credentials, providers, push, sync_options(settings))
+    connections = ConnectionService(
+        uow,
+        clock,
+        credentials,
+        providers,
+        sync,
+        hmac.new(key, b"horae provider oauth state", hashlib.sha256).digest(),
+        oauth_kinds=[k for k in ("google", "microsoft") if settings.provider_options(k).get("client_id")],
+    )
+    events = EventService(uow, clock, calendars, push, sync.queue_write)
     identity = IdentityService(uow, clock)
-    handlers: dict[str, JobHandler] = {REVOKE_PROFILE: identity.finish_profile_revoke, **push.job_handlers()}
+    handlers: dict[str, JobHandler] = {
+        REVOKE_PROFILE: identity.finish_profile_revoke,
+        **push.job_handlers(),
+        **sync.job_handlers(),
+    }
     lease = timedelta(seconds=settings.job_lease_seconds)
-    runner = JobRunner(uow, clock, handlers, lease=lease, give_up=push.give_up_handlers())
+    give_up = {**push.give_up_handlers(), **sync.give_up_handlers()}
+    runner = JobRunner(uow, clock, handlers, lease=lease, give_up=give_up)
     queue.bind(runner.run)
     container = Container(
         settings=settings,
@@ -124,6 +144,8 @@ def _wire(settings: Settings, clock: Clock | None) -> tuple[Container, Huey]:
             uow, clock, hmac.new(key, b"horae available period pages", hashlib.sha256).digest()
         ),
         push=push,
+        sync=sync,
+        connections=connections,
         identity=identity,
         runner=runner,
         rate_limiter=_rate_limiter(settings),
@@ -142,13 +164,25 @@ def _rate_limiter(settings: Settings) -> RateLimiter:
     return MemoryRateLimiter(settings.rate_limit_per_second, settings.rate_limit_per_minute)
 
 
-class ProviderRegistry:
-    """Calendar providers by key, each loaded once (short name, entry point or dotted path)."""
+def sync_options(settings: Settings) -> SyncOptions:
+    return SyncOptions(
+        days_back=settings.sync_days_back,
+        days_ahead=settings.sync_days_ahead,
+        poll_every=timedelta(seconds=settings.sync_poll_seconds),
+        full_pass_every=timedelta(hours=settings.sync_full_pass_hours),
+    )
 
-    def __init__(self) -> None:
+
+class ProviderRegistry:
+    """Calendar providers by key, each loaded once (short name, entry point or dotted path) with its options."""
+
+    def __init__(self, settings: Settings | None = None) -> None:
+        self._settings = settings or Settings()
         self._loaded: dict[str, CalendarProvider] = {}
+        self._lock = threading.Lock()
 
     def __call__(self, key: str) -> CalendarProvider:
-        if key not in self._loaded:
-            self._loaded[key] = load_calendar_provider(key)
-        return self._loaded[key]
+        with self._lock:
+            if key not in self._loaded:
+                self._loaded[key] = load_calendar_provider(key, self._settings.provider_options(key))
+            return self._loaded[key]

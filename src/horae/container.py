@@ -9,6 +9,7 @@ from horae.services.accounts import AccountService
 from horae.services.applications import ApplicationService
 from horae.services.availability import AvailabilityService
 from horae.services.calendars import CalendarService
+from horae.services.connections import ConnectionService
 from horae.services.event_reads import EventReadService
 from horae.services.events import EventService
 from horae.services.identity import IdentityService
@@ -16,6 +17,7 @@ from horae.services.jobs import JobRunner
 from horae.services.managed_availability import ManagedAvailabilityService
 from horae.services.oauth import OAuthService
 from horae.services.push import PushService
+from horae.services.sync import CalendarSync
 from horae.settings import Settings
 
 
@@ -36,6 +38,8 @@ class Container:
     availability: AvailabilityService
     managed_availability: ManagedAvailabilityService
     push: PushService
+    sync: CalendarSync
+    connections: ConnectionService
     runner: JobRunner
     rate_limiter: RateLimiter
     background: Background

@@ -7,9 +7,14 @@ HoraeError
  ├── NotFound              the named resource does not exist for this caller
  ├── Locked                the resource exists but may not be written now
  ├── RateLimited           too many requests for this application
- └── OAuthError            an RFC 6749 error from the token or authorize endpoints
-      ├── InvalidClient    client credentials not recognised
-      └── OAuthRedirect    an authorize error to send back to the client's redirect_uri
+ ├── OAuthError            an RFC 6749 error from the token or authorize endpoints
+ │    ├── InvalidClient    client credentials not recognised
+ │    └── OAuthRedirect    an authorize error to send back to the client's redirect_uri
+ └── ProviderError         a calendar service (CalDAV, ICS, Google, Microsoft) failed a call
+      ├── ProviderAuthRejected  it refused the stored credentials (a password changed, a grant revoked)
+      ├── ProviderUnavailable   it was down, slow or busy; `retry_after_seconds` if it said when to return
+      ├── SyncCursorExpired     the incremental-sync cursor is no longer accepted: list everything again
+      └── RemoteConflict        a conditional write found the object changed (or present) on the service
 """
 
 from __future__ import annotations
@@ -108,3 +113,29 @@ class OAuthRedirect(OAuthError):
         super().__init__(error, description)
         self.redirect_uri = redirect_uri
         self.state = state
+
+
+class ProviderError(HoraeError):
+    """A calendar service failed a call; the sync and write jobs decide what it means for the profile."""
+
+
+class ProviderAuthRejected(ProviderError):
+    """The service refused the stored credentials (401/403, `invalid_grant`)."""
+
+
+class ProviderUnavailable(ProviderError):
+    """The service was unreachable, failed (5xx) or throttled (429); try again later, not before
+    `retry_after_seconds` when it said so."""
+
+    def __init__(self, message: str, retry_after_seconds: int | None = None) -> None:
+        super().__init__(message)
+        self.retry_after_seconds = retry_after_seconds
+
+
+class SyncCursorExpired(ProviderError):
+    """The sync token / delta link / ctag is no longer valid (CalDAV 403 valid-sync-token, Google 410,
+    Graph 410 syncStateNotFound): the caller lists the calendar in full."""
+
+
+class RemoteConflict(ProviderError):
+    """A conditional write failed: the object changed since its etag was read, or already exists."""

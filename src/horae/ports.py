@@ -6,13 +6,14 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from types import TracebackType
-from typing import Protocol, Self, TypeVar
+from typing import Protocol, Self, TypeVar, runtime_checkable
 
 from horae.domain import model
 from horae.domain.events import BusyRow, Event, SeriesRow
 from horae.domain.managed import AvailabilityRule, AvailablePeriod
 from horae.domain.paging import Selection, Window
 from horae.domain.push import Channel, Delivery, DeliveryAttempt
+from horae.domain.remote import RemoteEvent
 
 E = TypeVar("E")
 
@@ -48,6 +49,8 @@ class ChangeNotifier(Protocol):
     """Told, inside the writing transaction, that an event changed; queues push notifications."""
 
     def event_changed(self, uow: UnitOfWork, event: Event, changed_by: str | None) -> None: ...
+    def events_changed(self, uow: UnitOfWork, events: Sequence[Event], changed_by: str | None) -> None: ...
+    def profile_notice(self, uow: UnitOfWork, account_id: str, kind: str) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -91,41 +94,109 @@ class RateLimiter(Protocol):
     def hit(self, key: str) -> RateDecision: ...
 
 
+@dataclass
+class Connection:
+    """What a provider needs to reach one profile's calendar service. `settings` are plain (server URL,
+    user name); `secrets` (passwords, OAuth tokens, a feed URL with a key in it) are sealed at rest and
+    opened only for the call. A provider that refreshes a token updates `secrets` in place and the
+    caller seals them again."""
+
+    profile_id: str
+    settings: dict[str, str]
+    secrets: dict[str, str]
+
+
 @dataclass(frozen=True)
 class ProviderCalendar:
-    """A calendar as a provider created or reported it."""
+    """A calendar as a provider created or reported it; `remote_id` is the provider's own id for it
+    (a CalDAV collection href, a Google calendar id, a Graph id), None for built-in calendars."""
 
     remote_id: str | None
     name: str
     readonly: bool
+    primary: bool = False
+    color: str | None = None
+
+
+@dataclass(frozen=True)
+class RemoteItem:
+    """One object of a provider calendar: its id there (CalDAV href, Google or Graph event id), its
+    version tag (ETag, Google etag, Graph changeKey) and the event it holds."""
+
+    remote_id: str
+    etag: str | None
+    event: RemoteEvent
 
 
 @dataclass(frozen=True)
 class ProviderChanges:
-    """What changed in a provider calendar since `cursor`: events to store, ids to drop, the next cursor.
-    `complete` means the events are the whole window (a full sync), so anything not listed is gone."""
+    """What changed in a provider calendar since `cursor`: objects to store, ids to drop, the next cursor.
+    `complete` means `items` are every object in the window (a full listing), so anything stored and not
+    listed is gone."""
 
-    events: list[Event]
-    removed_remote_ids: list[str]
+    items: list[RemoteItem]
+    removed: list[str]
     cursor: str | None
     complete: bool
 
 
+@dataclass(frozen=True)
+class WriteResult:
+    """Where a written event now lives on the provider, and its new version tag."""
+
+    remote_id: str
+    etag: str | None
+
+
+@dataclass(frozen=True)
+class Linked:
+    """The outcome of connecting a calendar service: the profile's name there (an email address, a user
+    name, a feed title), plain settings and secrets to seal, and the wire names when this connection's
+    differ from the provider's defaults (iCloud through CalDAV is `apple`/`icloud`)."""
+
+    profile_name: str
+    settings: dict[str, str]
+    secrets: dict[str, str]
+    provider_name: str | None = None
+    provider_service: str | None = None
+
+
 class CalendarProvider(Protocol):
     """A calendar backend (built-in, CalDAV, ICS, Google, Microsoft): one class per module in
-    providers/calendars, chosen by short name, dotted path or the `horae.providers` entry point."""
+    providers/calendars, chosen by short name, dotted path or the `horae.providers` entry point, and made
+    with its options (`Settings.provider_options`). Every method may raise a ProviderError."""
 
     key: str
     provider_name: str  # the wire name: cronofy, apple, google, live_connect, exchange, ...
     provider_service: str
     writable: bool
+    remote: bool  # False for built-in calendars: nothing to sync, nothing to push
 
-    def create_calendar(self, profile: model.Profile, name: str, color: str | None) -> ProviderCalendar: ...
-    def write_event(self, profile: model.Profile, calendar: model.Calendar, event: Event) -> None: ...
-    def delete_event(self, profile: model.Profile, calendar: model.Calendar, event: Event) -> None: ...
+    def calendars(self, conn: Connection) -> list[ProviderCalendar]: ...
+    def create_calendar(self, conn: Connection, name: str, color: str | None) -> ProviderCalendar: ...
     def changes(
-        self, profile: model.Profile, calendar: model.Calendar, cursor: str | None, window: tuple[datetime, datetime]
+        self, conn: Connection, calendar_remote_id: str, cursor: str | None, window: tuple[datetime, datetime]
     ) -> ProviderChanges: ...
+    def write_event(
+        self, conn: Connection, calendar_remote_id: str, event: Event, remote_id: str | None, etag: str | None
+    ) -> WriteResult: ...
+    def delete_event(self, conn: Connection, calendar_remote_id: str, remote_id: str, etag: str | None) -> None: ...
+
+
+@runtime_checkable
+class CredentialLinker(Protocol):
+    """A provider people connect with a form (CalDAV: server, user name, app password; ICS: a feed URL):
+    checks the answers against the service and returns what to keep."""
+
+    def link(self, form: dict[str, str]) -> Linked: ...
+
+
+@runtime_checkable
+class OAuthLinker(Protocol):
+    """A provider people connect through its own OAuth consent (Google, Microsoft)."""
+
+    def authorization_url(self, redirect_uri: str, state: str) -> str: ...
+    def complete(self, code: str, redirect_uri: str) -> Linked: ...
 
 
 class Repository(Protocol[E]):
@@ -192,6 +263,8 @@ class EventRepository(Repository[Event], Protocol):
     def by_uid(self, event_uid: str) -> Event | None: ...
     def in_calendars(self, calendar_ids: Sequence[str], include_deleted: bool = False) -> list[Event]: ...
     def changed_since(self, calendar_ids: Sequence[str], since: datetime) -> list[Event]: ...
+    def by_remote_ids(self, calendar_id: str, remote_ids: Sequence[str]) -> list[Event]: ...
+    def synced(self, calendar_id: str) -> list[Event]: ...
     def timed_page(
         self, selection: Selection, after: tuple[datetime, str] | None, limit: int
     ) -> tuple[list[Event], int]: ...

@@ -41,6 +41,34 @@ class Settings(BaseSettings):
     callbacks_loopback_only: bool = Field(
         False, description="Call back nothing but loopback addresses (test rigs, air-gapped demos)"
     )
+    # Calendar services. The OAuth and API base URLs are settings so that tests (and air-gapped installs)
+    # can point the connectors at emulators or proxies.
+    provider_timeout_seconds: float = Field(20.0, description="How long one call to a calendar service may take")
+    sync_days_back: int = Field(42, description="Start of the sync window, in days before now")
+    sync_days_ahead: int = Field(201, description="End of the sync window, in days after now")
+    sync_poll_seconds: int = Field(300, description="How often calendars without push (CalDAV, ICS) are polled")
+    sync_full_pass_hours: int = Field(24, description="How often a full listing re-checks every calendar")
+    google_client_id: str = ""
+    google_client_secret: str = ""
+    google_auth_url: str = "https://accounts.google.com/o/oauth2/v2/auth"
+    google_token_url: str = "https://oauth2.googleapis.com/token"
+    google_api_url: str = "https://www.googleapis.com"
+    microsoft_client_id: str = ""
+    microsoft_client_secret: str = ""
+    microsoft_auth_url: str = "https://login.microsoftonline.com/common/oauth2/v2.0/authorize"
+    microsoft_token_url: str = "https://login.microsoftonline.com/common/oauth2/v2.0/token"
+    microsoft_api_url: str = "https://graph.microsoft.com/v1.0"
+
+    def provider_options(self, key: str) -> dict[str, str]:
+        """What a calendar provider plugin is configured with: its own `{key}_*` settings (prefix removed)
+        the shared timeout, and whether
+        user-given server URLs may name loopback hosts (development mode only)."""
+        found = {"timeout_seconds": str(self.provider_timeout_seconds), "allow_loopback": str(self.dev_mode)}
+        prefix = f"{key}_"
+        for name, value in self.model_dump().items():
+            if name.startswith(prefix):
+                found[name.removeprefix(prefix)] = str(value)
+        return found
 
     def resolved_database_url(self) -> str:
         """The database URL, falling back to the embedded SQLite file."""

@@ -4,9 +4,7 @@ and redelivery."""
 
 from __future__ import annotations
 
-import json
-from collections import deque
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import pytest
@@ -18,37 +16,9 @@ from horae.domain.hmac import verify
 from horae.domain.push import Channel
 from horae.ports import WebhookResponse
 from horae.services.push import MAX_OPEN_CHANNELS
-from tests.helpers import Connected, connect, make_app
+from tests.helpers import Connected, RecordingSender, connect, make_app
 
 HOOK = "https://receiver.example/hook"
-OK = WebhookResponse(200, 3, "", "ok")
-
-
-@dataclass(frozen=True)
-class Sent:
-    url: str
-    body: bytes
-    headers: dict[str, str]
-
-    @property
-    def json(self) -> dict[str, Any]:
-        parsed: dict[str, Any] = json.loads(self.body)
-        return parsed
-
-
-@dataclass
-class RecordingSender:
-    """Stands in for the HTTP sender: keeps every POST and answers from a script (then 200)."""
-
-    answers: deque[WebhookResponse] = field(default_factory=deque)
-    sent: list[Sent] = field(default_factory=list)
-
-    def post(self, url: str, body: bytes, headers: dict[str, str]) -> WebhookResponse:
-        self.sent.append(Sent(url, body, dict(headers)))
-        return self.answers.popleft() if self.answers else OK
-
-    def of_type(self, kind: str) -> list[Sent]:
-        return [s for s in self.sent if s.json["notification"]["type"] == kind]
 
 
 @dataclass(frozen=True)

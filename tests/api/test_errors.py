@@ -36,6 +36,16 @@ EXPECTED: dict[type[e.HoraeError], tuple[Callable[[], e.HoraeError], int, str, d
     e.PermissionDenied: (lambda: e.PermissionDenied("the read_account scope is required"), 403, "forbidden", {}),
     e.NotFound: (lambda: e.NotFound("no calendar cal_x"), 404, "not_found", {}),
     e.Locked: (lambda: e.Locked("profile is not writable"), 423, "locked", {}),
+    e.ProviderError: (lambda: e.ProviderError("the server answered 500"), 502, "bad_gateway", {}),
+    e.ProviderAuthRejected: (lambda: e.ProviderAuthRejected("401 from the server"), 502, "bad_gateway", {}),
+    e.SyncCursorExpired: (lambda: e.SyncCursorExpired("sync token gone"), 502, "bad_gateway", {}),
+    e.RemoteConflict: (lambda: e.RemoteConflict("412 Precondition Failed"), 502, "bad_gateway", {}),
+    e.ProviderUnavailable: (
+        lambda: e.ProviderUnavailable("429 from the server", 30),
+        503,
+        "service_unavailable",
+        {"retry-after": "30"},
+    ),
     e.RateLimited: (
         lambda: e.RateLimited(7, {"RateLimit-Limit": "50", "RateLimit-Remaining": "0", "RateLimit-Reset": "7"}),
         429,

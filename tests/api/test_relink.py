@@ -53,7 +53,9 @@ def test_someone_else_cannot_relink_my_profile(client: TestClient, container: Co
         f"/profiles/{profile_id}/relink/login",
         data={"email": "mallory@example.com", "password": "mallory's password", "csrf_token": csrf_of(page.text)},
     )
-    refused = client.post(f"/profiles/{profile_id}/relink", data={"csrf_token": csrf_of(signed.text)})
+    assert signed.status_code == 404  # signed in, and told at once that the profile is not theirs
+    token = csrf_of(client.get("/connect").text)  # a fresh token of the signed-in session
+    refused = client.post(f"/profiles/{profile_id}/relink", data={"csrf_token": token})
     assert refused.status_code == 404
     assert _profile(client, ada.auth)["profile_connected"] is False
 

@@ -54,6 +54,7 @@ EXAMPLES = 30
 # `to`, a calendar name not yet taken, calendars and profiles of the caller's): a well-formed request may
 # still get its documented 422, so the "valid data is accepted" check cannot apply; every other one does.
 RULES_BEYOND_SCHEMA = {
+    "POST /v1/application_calendars",  # ids may not hold NUL or lone surrogates, which JSON Schema cannot say
     "POST /v1/calendars",
     "POST /v1/calendars/{calendar_id}/events",
     "DELETE /v1/events",

@@ -21,7 +21,6 @@ from typing import Any
 import pycronofy  # type: ignore[import-untyped]
 import pytest
 
-from horae import bootstrap
 from horae.adapters.webhooks import HttpxWebhookSender
 from horae.container import Container
 from horae.db.uow import SqlUnitOfWorkFactory
@@ -179,7 +178,7 @@ def build_world(container: Container, clock: FakeClock, sender: HttpxWebhookSend
     schedule = options.pop("schedule", retry.SCHEDULE)
     push = PushService(uow, clock, container.applications, sender, schedule=schedule)
     runner = JobRunner(uow, clock, push.job_handlers(), lease=LEASE, schedule=schedule)
-    events = EventService(uow, clock, container.calendars, bootstrap.ProviderRegistry(), push)
+    events = EventService(uow, clock, container.calendars, push)
     owner = connect(container)
     other_app = make_app(container, "Changer")
     other = container.oauth.issue_direct_grant(owner.sub, other_app.application.id, "read_write", 3600)

@@ -24,7 +24,7 @@ from horae.api.routes import (
     oauth,
 )
 from horae.container import Container
-from horae.web import pages, relink
+from horae.web import connect, pages, relink
 from horae.web.common import mount_static
 
 
@@ -64,7 +64,7 @@ def create_app(container: Container) -> FastAPI:
         meta,
     ]
     routers = [module.router for module in api]
-    for router in [*routers, pages.router, relink.router]:
+    for router in [*routers, pages.router, relink.router, connect.router]:
         app.include_router(router)
     mount_static(app)
     app.add_middleware(

@@ -24,6 +24,9 @@ STATUS: list[tuple[type[e.HoraeError], int]] = [
     (e.InvalidClient, 401),
     (e.OAuthRedirect, 400),
     (e.OAuthError, 400),
+    # A calendar service failing during a request (rare: syncs and writes run as jobs) is the upstream's fault.
+    (e.ProviderUnavailable, 503),
+    (e.ProviderError, 502),
 ]
 
 _KEYS = {
@@ -33,6 +36,8 @@ _KEYS = {
     405: "method_not_allowed",
     423: "locked",
     429: "too_many_requests",
+    502: "bad_gateway",
+    503: "service_unavailable",
 }
 
 
@@ -62,6 +67,8 @@ def error_response(exc: e.HoraeError) -> JSONResponse:
     headers = {}
     if isinstance(exc, e.RateLimited):
         headers = {**exc.headers, "Retry-After": str(exc.retry_after)}
+    if isinstance(exc, e.ProviderUnavailable) and exc.retry_after_seconds:
+        headers = {"Retry-After": str(exc.retry_after_seconds)}
     if status == 401:
         headers["WWW-Authenticate"] = 'Bearer realm="horae"'
     if status == 500:

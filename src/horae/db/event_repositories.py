@@ -249,6 +249,24 @@ class EventRepository(_Repository[Event]):
     def many(self, event_ids: Sequence[str]) -> list[Event]:
         return list(self.session.scalars(select(Event).where(t.events.c.id.in_(event_ids))))
 
+    def by_remote_ids(self, calendar_id: str, remote_ids: Sequence[str]) -> list[Event]:
+        """The events of one calendar held in the named provider objects (deleted ones too), read in
+        chunks so a long list stays under every database's parameter limit."""
+        found: list[Event] = []
+        c = t.events.c
+        unique = list(dict.fromkeys(remote_ids))
+        for start in range(0, len(unique), 500):
+            chunk = unique[start : start + 500]
+            found.extend(
+                self.session.scalars(select(Event).where(c.calendar_id == calendar_id, c.remote_id.in_(chunk)))
+            )
+        return found
+
+    def synced(self, calendar_id: str) -> list[Event]:
+        """Every event of one calendar that a provider object holds (deleted ones too)."""
+        c = t.events.c
+        return list(self.session.scalars(select(Event).where(c.calendar_id == calendar_id, c.remote_id.is_not(None))))
+
     def _epoch(self, column: ColumnElement[Any]) -> ColumnElement[int]:
         if self.session.get_bind().dialect.name == "postgresql":
             return cast(func.extract("epoch", column), BigInteger)

@@ -129,6 +129,16 @@ profiles = Table(
     Column("status", String(32), nullable=False),
     Column("created_at", UTCDateTime, nullable=False),
     Column("revoked_at", UTCDateTime, nullable=True),
+    # How to reach the service (plain settings) and the sealed secrets (AES-256-GCM, see SecretBox).
+    Column("connection", JSON, nullable=True),
+    Column("sealed_credentials", Text, nullable=True),
+    # Where sync stands (domain.sync_policy.SyncState) and the one job that carries it forward.
+    Column("auth_failures", Integer, nullable=False, server_default="0"),
+    Column("failures", Integer, nullable=False, server_default="0"),
+    Column("last_synced_at", UTCDateTime, nullable=True),
+    Column("next_sync_at", UTCDateTime, nullable=True),
+    Column("last_error", Text, nullable=False, server_default=""),
+    Column("sync_job_id", ID, nullable=True),
 )
 
 calendars = Table(
@@ -143,6 +153,9 @@ calendars = Table(
     Column("deleted", Boolean, nullable=False),
     Column("color", String(16), nullable=False),
     Column("created_at", UTCDateTime, nullable=False),
+    Column("remote_id", Text, nullable=True),  # the provider's id for it (CalDAV href, Google id, ...)
+    Column("sync_cursor", Text, nullable=True),  # sync token / delta link for the next incremental sync
+    Column("full_sync_at", UTCDateTime, nullable=True),  # the last full listing (catches window entries)
 )
 
 applications = Table(
@@ -266,6 +279,9 @@ events = Table(
     Column("previous_ends_at", UTCDateTime, nullable=True),
     Column("created_at", UTCDateTime, nullable=False),
     Column("updated_at", UTCDateTime, nullable=False),
+    Column("remote_id", Text, nullable=True),  # the provider object holding it (href, event id)
+    Column("remote_etag", Text, nullable=True),  # its version there when last read or written
+    Column("remote_state", String(16), nullable=True),  # None in sync; "pending" while a write waits
     Index("ix_events_calendar_managed", "calendar_id", "application_id", "event_id"),
     Index("ix_events_account_starts", "account_id", "starts_at"),
     Index("ix_events_account_dates", "account_id", "start_date"),
@@ -275,6 +291,7 @@ events = Table(
     Index("ix_events_calendar_timed", "calendar_id", "all_day", "starts_at", "event_uid", postgresql_ops=UID_OPS),
     Index("ix_events_calendar_days", "calendar_id", "all_day", "start_date", "event_uid", postgresql_ops=UID_OPS),
     # Series masters, which reads expand in Python: few among many events.
+    Index("ix_events_calendar_remote", "calendar_id", "remote_id"),
     Index("ix_events_calendar_series", "calendar_id", sqlite_where=text(HAS_RULE), postgresql_where=text(HAS_RULE)),
 )
 

@@ -44,6 +44,9 @@ class Event:
     changed_by: str | None = None  # application that made the last change; None: the person or the provider
     previous_starts_at: datetime | None = None  # where a moved event was (for include_moved)
     previous_ends_at: datetime | None = None
+    remote_id: str | None = None  # the provider object holding it, for synced calendars
+    remote_etag: str | None = None
+    remote_state: str | None = None  # "pending" while a write to the provider waits
 
     @property
     def managed(self) -> bool:

@@ -46,6 +46,14 @@ class Profile:
     status: str  # "pending" | "active" | "disconnected"
     created_at: datetime
     revoked_at: datetime | None = None
+    connection: dict[str, str] | None = None  # plain settings: server URL, user name
+    sealed_credentials: str | None = None  # passwords and tokens, sealed
+    auth_failures: int = 0
+    failures: int = 0
+    last_synced_at: datetime | None = None
+    next_sync_at: datetime | None = None
+    last_error: str = ""
+    sync_job_id: str | None = None
 
     @property
     def connected(self) -> bool:
@@ -66,6 +74,9 @@ class Calendar:
     created_at: datetime
     deleted: bool = False
     color: str = "#49BED8"
+    remote_id: str | None = None
+    sync_cursor: str | None = None
+    full_sync_at: datetime | None = None
 
 
 @dataclass(eq=False)

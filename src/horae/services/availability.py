@@ -117,8 +117,9 @@ class AvailabilityService:
         return [(max(start, now), end) for start, end in periods if end > now]
 
     def _statuses(self, uow: UnitOfWork, accounts: Iterable[Account]) -> list[MemberStatus]:
-        """Each member's calendar connections at a glance: disconnected if any is, else pending if any is.
-        Built-in calendars are the store itself, so they are synced as of now."""
+        """Each member's calendar connections at a glance: disconnected if any is, else pending if any is;
+        `last_synced_at` is when the stalest connection last finished a sync (built-in calendars are the
+        store itself, so synced as of now), None while any has never finished one."""
         now = self._clock.now()
         chosen = list(accounts)
         profiles: dict[str, list[Profile]] = {}
@@ -130,7 +131,8 @@ class AvailabilityService:
             own = profiles.get(account.id, [])
             states = {p.status for p in own}
             status = "disconnected" if "disconnected" in states else "pending" if "pending" in states else "active"
-            synced = now if status == "active" and all(p.provider_key == BUILT_IN for p in own) else None
+            times = [now if p.provider_key == BUILT_IN else p.last_synced_at for p in own]
+            synced = None if not times or any(t is None for t in times) else min(t for t in times if t is not None)
             found.append(MemberStatus(account.id, status, synced))
         return found
 

@@ -6,10 +6,11 @@ from collections.abc import Callable
 
 from horae.domain import scopes
 from horae.domain.model import Calendar, Profile
-from horae.errors import InvalidRequest, Locked, NotFound, PermissionDenied
+from horae.errors import InvalidRequest, Locked, NotFound, PermissionDenied, ProviderError
 from horae.ports import CalendarProvider, Clock, UnitOfWork, UnitOfWorkFactory
 from horae.services.accounts import new_calendar, provision_account
 from horae.services.applications import ApplicationService
+from horae.services.credentials import Credentials
 from horae.services.oauth import AccessContext, OAuthService, TokenGrant
 
 ProviderLookup = Callable[[str], CalendarProvider]
@@ -26,7 +27,9 @@ class CalendarService:
         providers: ProviderLookup,
         applications: ApplicationService,
         oauth: OAuthService,
+        credentials: Credentials,
     ) -> None:
+        self._credentials = credentials
         self._uow = uow
         self._clock = clock
         self._providers = providers
@@ -59,9 +62,15 @@ class CalendarService:
                 raise InvalidRequest.single(
                     "name", "errors.duplicate_calendar_name", f"a calendar named {name!r} already exists"
                 )
-            made = provider.create_calendar(profile, name, color)
+            try:
+                conn = self._credentials.connection(profile)
+                made = provider.create_calendar(conn, name, color)
+                self._credentials.keep(profile, conn)
+            except ProviderError as exc:
+                raise Locked(f"the calendar service did not create the calendar: {exc.message}") from exc
             calendar = new_calendar(profile, made.name, self._clock, primary=False)
             calendar.readonly = made.readonly
+            calendar.remote_id = made.remote_id
             if color:
                 calendar.color = color
             uow.calendars.add(calendar)

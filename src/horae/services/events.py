@@ -2,20 +2,28 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from horae.domain import ids, recurrence
 from horae.domain.events import Event
+from horae.domain.model import Profile
 from horae.domain.times import EventTime
 from horae.errors import FieldError, InvalidRequest, NotFound, PermissionDenied
 from horae.ports import ChangeNotifier, Clock, UnitOfWork, UnitOfWorkFactory
-from horae.services.calendars import CalendarService, ProviderLookup
+from horae.services.calendars import CalendarService
 from horae.services.oauth import AccessContext
 
 MAX_SUMMARY = 1024
 MAX_DESCRIPTION = 4096
 PARTICIPATION = frozenset({"accepted", "tentative", "declined"})
+# Queues an event's latest state for its provider, in the writing transaction (CalendarSync.queue_write).
+Outbound = Callable[[UnitOfWork, Profile, Event], None]
+
+
+def _nothing_outbound(uow: UnitOfWork, profile: Profile, event: Event) -> None:
+    """Built-in calendars only: the store is the calendar."""
 
 
 @dataclass(frozen=True)
@@ -78,14 +86,14 @@ class EventService:
         uow: UnitOfWorkFactory,
         clock: Clock,
         calendars: CalendarService,
-        providers: ProviderLookup,
         notifier: ChangeNotifier,
+        outbound: Outbound = _nothing_outbound,
     ) -> None:
         self._uow = uow
         self._clock = clock
         self._calendars = calendars
-        self._providers = providers
         self._notifier = notifier
+        self._outbound = outbound
 
     def upsert(self, ctx: AccessContext, calendar_id: str, data: EventInput) -> Event:
         ctx.require("create_event")
@@ -119,7 +127,7 @@ class EventService:
                 uow.events.add(event)
             apply(event, data, now)
             event.changed_by = ctx.application_id
-            self._providers(profile.provider_key).write_event(profile, calendar, event)
+            self._outbound(uow, profile, event)
             self._notifier.event_changed(uow, event, ctx.application_id)
             uow.commit()
             return event
@@ -143,7 +151,7 @@ class EventService:
             if event is None or event.deleted:
                 return  # deleting what is not there is done already
             self._remove(uow, event, ctx.application_id)
-            self._providers(profile.provider_key).delete_event(profile, calendar, event)
+            self._outbound(uow, profile, event)
             uow.commit()
 
     def bulk_delete(self, ctx: AccessContext, delete_all: bool, calendar_ids: list[str] | None) -> int:
@@ -163,10 +171,12 @@ class EventService:
                 raise InvalidRequest.single(
                     "calendar_ids", "errors.not_found", f"unknown calendars: {', '.join(unknown)}"
                 )
+            profiles = {p.id: p for p in uow.profiles.for_account(ctx.account_id)}
             count = 0
             for event in uow.events.in_calendars(wanted):
                 if event.application_id == ctx.application_id:
                     self._remove(uow, event, ctx.application_id)
+                    self._outbound(uow, profiles[owned[event.calendar_id].profile_id], event)
                     count += 1
             uow.commit()
             return count
@@ -236,7 +246,7 @@ class EventService:
             master.details = recurrence.with_exception(master, key, change)
             master.updated_at = now
             master.changed_by = ctx.application_id
-            self._providers(profile.provider_key).write_event(profile, calendar, master)
+            self._outbound(uow, profile, master)
             self._notifier.event_changed(uow, master, ctx.application_id)
             uow.commit()
             return master

@@ -43,6 +43,11 @@ class IdentityService:
             calendars = uow.calendars.for_account(account.id)
         return Identity(account, profiles, calendars, ctx.scope)
 
+    def profiles_of(self, account_id: str) -> list[Profile]:
+        """The account's calendar connections, oldest first (for its own pages)."""
+        with self._uow() as uow:
+            return sorted(uow.profiles.for_account(account_id), key=lambda p: p.created_at)
+
     def request_profile_revoke(self, ctx: AccessContext, profile_id: str) -> None:
         """Accept a revoke of one of the caller's profiles; a worker carries it out."""
         with self._uow() as uow:

@@ -105,6 +105,9 @@ class JobRunner:
     def _record_failure(self, job_id: str, attempt: int, exc: Exception) -> str:
         error = f"{type(exc).__name__}: {exc}"[:2000]
         delay = retry.next_delay(attempt, self._schedule)
+        asked = getattr(exc, "retry_after_seconds", None)
+        if delay is not None and isinstance(asked, int) and asked > 0:
+            delay = max(delay, timedelta(seconds=asked))  # a service that said when to come back (Retry-After)
         if delay is None:
             outcome = self._failed(error)
         else:

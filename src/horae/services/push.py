@@ -23,6 +23,7 @@ the one way a duplicate arises.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -197,13 +198,29 @@ class PushService:
 
     def event_changed(self, uow: UnitOfWork, event: Event, changed_by: str | None) -> None:
         """Called inside the writing transaction for every event change: one delivery per matching
-        open channel, written with the change. Most accounts have no open channel: one cheap EXISTS says so."""
-        if not uow.channels.any_open(event.account_id):
-            return
-        since = changes_since(event.updated_at)
-        for channel in uow.channels.open_for_account(event.account_id):
-            if matches(channel, event, changed_by):
-                self._queue(uow, channel, notification_body(channel, "change", since))
+        open channel, written with the change."""
+        self.events_changed(uow, [event], changed_by)
+
+    def events_changed(self, uow: UnitOfWork, events: Sequence[Event], changed_by: str | None) -> None:
+        """Many changes at once (a sync pass): still one `change` per matching channel, whose
+        `changes_since` is the earliest of them. Most accounts have no open channel: one cheap EXISTS says so."""
+        by_account: dict[str, list[Event]] = {}
+        for event in events:
+            by_account.setdefault(event.account_id, []).append(event)
+        for account_id, changed in by_account.items():
+            if not uow.channels.any_open(account_id):
+                continue
+            for channel in uow.channels.open_for_account(account_id):
+                relevant = [e for e in changed if matches(channel, e, changed_by)]
+                if relevant:
+                    since = changes_since(min(e.updated_at for e in relevant))
+                    self._queue(uow, channel, notification_body(channel, "change", since))
+
+    def profile_notice(self, uow: UnitOfWork, account_id: str, kind: str) -> None:
+        """A profile-level notification (`profile_initial_sync_completed`, `profile_disconnected`) to every
+        open channel of the account, whichever application owns it; channels made later never hear it."""
+        for channel in uow.channels.open_for_account(account_id):
+            self._queue(uow, channel, notification_body(channel, kind))
 
     def _queue(self, uow: UnitOfWork, channel: Channel, body: dict[str, Any]) -> Delivery:
         delivery = Delivery(

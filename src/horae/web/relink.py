@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Request
-from fastapi.responses import Response
+from fastapi.responses import RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from horae.api.auth import container
 from horae.errors import AuthenticationFailed, NotFound
+from horae.services.connections import FORM_KINDS, OAUTH_KINDS
 from horae.web import csrf
 from horae.web.common import FormField, error_page, forbidden, render, signed_in, start_session
 
@@ -15,11 +16,24 @@ router = APIRouter(include_in_schema=False)
 _NOT_YOURS = "This calendar connection does not belong to the account you are signed in with."
 
 
+async def _own_kind(request: Request, account_id: str, profile_id: str) -> str | None:
+    """The provider key of the signed-in account's profile, or None when it is not theirs."""
+    profiles = await run_in_threadpool(container(request).identity.profiles_of, account_id)
+    return next((p.provider_key for p in profiles if p.id == profile_id), None)
+
+
 @router.get("/profiles/{profile_id}/relink")
 async def relink_page(request: Request, profile_id: str) -> Response:
     person = await signed_in(request)
     if person is None:
         return render(request, "relink.html", profile_id=profile_id, email=None, error=None, done=False)
+    kind = await _own_kind(request, person.account.id, profile_id)
+    if kind is None:
+        return error_page(request, _NOT_YOURS, 404)
+    if kind in FORM_KINDS:  # new credentials are needed: the connect page's form, aimed at this profile
+        return RedirectResponse(f"/connect?profile_id={profile_id}&kind={kind}", status_code=303)
+    if kind in OAUTH_KINDS:
+        return RedirectResponse(f"/connect/{kind}/start?profile_id={profile_id}", status_code=303)
     return render(request, "relink.html", profile_id=profile_id, email=person.person.email, error=None, done=False)
 
 
@@ -34,7 +48,7 @@ async def relink_login(
     except AuthenticationFailed as exc:
         return render(request, "relink.html", 401, profile_id=profile_id, email=None, error=exc.message, done=False)
     await start_session(request, person)
-    return render(request, "relink.html", profile_id=profile_id, email=person.person.email, error=None, done=False)
+    return RedirectResponse(f"/profiles/{profile_id}/relink", status_code=303)
 
 
 @router.post("/profiles/{profile_id}/relink")

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 
 from horae.domain.events import Event
-from horae.domain.model import Calendar, Profile
-from horae.ports import ProviderCalendar, ProviderChanges
+from horae.ports import Connection, ProviderCalendar, ProviderChanges, WriteResult
 
 
 class LocalCalendarProvider:
@@ -16,18 +16,29 @@ class LocalCalendarProvider:
     provider_name = "cronofy"
     provider_service = "cronofy"
     writable = True
+    remote = False
 
-    def create_calendar(self, profile: Profile, name: str, color: str | None) -> ProviderCalendar:
-        return ProviderCalendar(remote_id=None, name=name, readonly=False)
+    def __init__(self, options: Mapping[str, str] | None = None) -> None:
+        """Built-in calendars take no options."""
 
-    def write_event(self, profile: Profile, calendar: Calendar, event: Event) -> None:
-        """The stored event is the event: nothing else to write."""
+    def calendars(self, conn: Connection) -> list[ProviderCalendar]:
+        """The stored calendars are all there is; nothing to discover."""
+        return []
 
-    def delete_event(self, profile: Profile, calendar: Calendar, event: Event) -> None:
-        """Deleting the stored event is all there is."""
+    def create_calendar(self, conn: Connection, name: str, color: str | None) -> ProviderCalendar:
+        return ProviderCalendar(remote_id=None, name=name, readonly=False, color=color)
 
     def changes(
-        self, profile: Profile, calendar: Calendar, cursor: str | None, window: tuple[datetime, datetime]
+        self, conn: Connection, calendar_remote_id: str, cursor: str | None, window: tuple[datetime, datetime]
     ) -> ProviderChanges:
         """Nothing changes behind Horae's back in a built-in calendar."""
-        return ProviderChanges(events=[], removed_remote_ids=[], cursor=cursor, complete=True)
+        return ProviderChanges(items=[], removed=[], cursor=cursor, complete=False)
+
+    def write_event(
+        self, conn: Connection, calendar_remote_id: str, event: Event, remote_id: str | None, etag: str | None
+    ) -> WriteResult:
+        """The stored event is the event: nothing else to write."""
+        return WriteResult(remote_id or event.event_uid, None)
+
+    def delete_event(self, conn: Connection, calendar_remote_id: str, remote_id: str, etag: str | None) -> None:
+        """Deleting the stored event is all there is."""
