@@ -43,6 +43,7 @@ bench: $(DEV_STAMP)
 	$(BIN)/python bench/oauth.py
 	$(BIN)/python bench/events.py
 	$(BIN)/python bench/availability.py
+	$(BIN)/python bench/sync.py
 
 # Re-pin the dependency locks from pyproject.toml.
 lock: | $(VENV)/bin/python

@@ -1,13 +1,21 @@
-"""A real Radicale CalDAV server for the tests, run as a separate process (it is GPL: never imported here)."""
+"""A real Radicale CalDAV server for the tests, run as a separate process (it is GPL: never imported here).
+
+One server per test process, started on first use (the `radicale` fixture, or `running_radicale(config)`
+from code that has no fixture of its own, such as the contract rigs) and stopped when the session ends.
+"""
 
 from __future__ import annotations
 
+import os
+import shutil
 import socket
 import subprocess
 import sys
+import tempfile
+import threading
 import time
-from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from pathlib import Path
 
 import pytest
 
@@ -16,30 +24,60 @@ USERS = {"alice": "alicepw", "bob": "bobpw"}
 
 @dataclass(frozen=True)
 class Radicale:
-    """Where the server listens and who may log in (user -> password)."""
+    """Where the server listens, who may log in (user -> password) and the file it reads them from on
+    every request, so users and passwords change without a restart."""
 
     url: str
     users: dict[str, str]
+    htpasswd: Path
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
+
+    def add_user(self, name: str, password: str) -> None:
+        """A new account (its calendar home appears on first use)."""
+        self.set_password(name, password)
+
+    def set_password(self, name: str, password: str) -> None:
+        """Sets (or adds) a user's password; the next request already sees it."""
+        with self._lock:
+            self.users[name] = password
+            _write_users(self.htpasswd, self.users)
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
+_SERVER = pytest.StashKey[Radicale]()
+
+
+def running_radicale(config: pytest.Config) -> Radicale:
+    """This test process's server, started on first use and stopped at the end of the session."""
+    found = config.stash.get(_SERVER, None)
+    if found is None:
+        found = _start(config)
+        config.stash[_SERVER] = found
+    return found
 
 
 @pytest.fixture(scope="session")
-def radicale(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Radicale]:
-    root = tmp_path_factory.mktemp("radicale")
+def radicale(request: pytest.FixtureRequest) -> Radicale:
+    return running_radicale(request.config)
+
+
+def _write_users(path: Path, users: dict[str, str]) -> None:
+    # Written aside and renamed: Radicale must never read a half-written file.
+    scratch = path.with_suffix(".new")
+    scratch.write_text("".join(f"{user}:{password}\n" for user, password in users.items()))
+    os.replace(scratch, path)
+
+
+def _start(config: pytest.Config) -> Radicale:
+    root = Path(tempfile.mkdtemp(prefix="horae-radicale-"))
     port = _free_port()
-    (root / "users").write_text("".join(f"{user}:{password}\n" for user, password in USERS.items()))
+    users_file = root / "users"
+    _write_users(users_file, dict(USERS))
     (root / "config").write_text(
         f"""[server]
 hosts = 127.0.0.1:{port}
 [auth]
 type = htpasswd
-htpasswd_filename = {root / "users"}
+htpasswd_filename = {users_file}
 htpasswd_encryption = plain
 # Radicale waits a second after each failed login by default; the wrong-password test needn't.
 delay = 0
@@ -57,10 +95,8 @@ level = warning
     process = subprocess.Popen(
         [sys.executable, "-m", "radicale", "--config", str(root / "config")], stdout=log, stderr=subprocess.STDOUT
     )
-    try:
-        _wait_for_port(port, process, root / "radicale.log")
-        yield Radicale(url=f"http://127.0.0.1:{port}", users=dict(USERS))
-    finally:
+
+    def stop() -> None:
         process.terminate()
         try:
             process.wait(timeout=5)
@@ -68,6 +104,18 @@ level = warning
             process.kill()
             process.wait()
         log.close()
+        shutil.rmtree(root, ignore_errors=True)
+
+    config.add_cleanup(stop)
+    _wait_for_port(port, process, root / "radicale.log")
+    return Radicale(url=f"http://127.0.0.1:{port}", users=dict(USERS), htpasswd=users_file)
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
 
 
 def _wait_for_port(port: int, process: subprocess.Popen[bytes], log_path: object) -> None:

@@ -8,11 +8,12 @@ carry `recurringEventId` and `originalStartTime`.
 
 from __future__ import annotations
 
+import base64
 import copy
 import json
 import re
 import secrets
-from datetime import datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from urllib.parse import urlencode
 
@@ -25,6 +26,7 @@ from tests.emulators.common import EmulatorBase, Grant, new_id, parse_instant, q
 
 READ_ONLY = {"kind", "etag", "created", "updated", "htmlLink", "creator", "organizer", "iCalUID", "sequence", "_seq"}
 EVENT_ID = re.compile(r"^[a-v0-9]{5,1024}$")
+INSTANCE_ID = re.compile(r"^(.+)_(\d{8})(T\d{6}Z)?$")  # `<series id>_<original start>`, Google's instance ids
 
 
 def google_error(status: int, message: str, reason: str, domain: str = "global", **extra: str) -> JSONResponse:
@@ -50,12 +52,16 @@ class GoogleEmulator(EmulatorBase):
         self.seq = 0
         self.sync_tokens: dict[str, tuple[str, int, str | None, str | None]] = {}
         self.pages: dict[str, tuple[list[dict[str, Any]], dict[str, Any], dict[str, Any], int]] = {}
+        self.id_tokens = True  # the token endpoint adds an OpenID id_token when the scope asks for `openid`
+        self.throttle_answer = (429, "rateLimitExceeded", "usageLimits")
         self.add_calendar(email, email, primary=True)
         self.app = Starlette(
             routes=[
                 Route("/auth", self._authorize, methods=["GET"]),
                 Route("/token", self._token, methods=["POST"]),
                 Route("/calendar/v3/users/me/calendarList", self._api(self._calendar_list), methods=["GET"]),
+                Route("/calendar/v3/users/me/calendarList/{cal}", self._api(self._patch_entry), methods=["PATCH"]),
+                Route("/calendar/v3/calendars", self._api(self._insert_calendar), methods=["POST"]),
                 Route("/calendar/v3/calendars/{cal}/events", self._api(self._list_events), methods=["GET"]),
                 Route("/calendar/v3/calendars/{cal}/events", self._api(self._insert_event), methods=["POST"]),
                 Route("/calendar/v3/calendars/{cal}/events/{eid}", self._api(self._event), methods=["GET", "PUT"]),
@@ -64,6 +70,13 @@ class GoogleEmulator(EmulatorBase):
         )
 
     # -- test controls -------------------------------------------------------------------------------------
+    def throttle(self, count: int, retry_after: int = 1, status: int = 429, reason: str = "rateLimitExceeded") -> None:
+        """Make the next `count` API calls answer `status` (429; 403 with reason userRateLimitExceeded; 503 with
+        backendError) with `Retry-After: retry_after`."""
+        with self.lock:
+            self.throttle_answer = (status, reason, "global" if status >= 500 else "usageLimits")
+            super().throttle(count, retry_after)
+
     def add_calendar(
         self,
         calendar_id: str,
@@ -103,6 +116,9 @@ class GoogleEmulator(EmulatorBase):
             stamp = rfc3339()
             stored = {"kind": "calendar#event", "created": stamp, "sequence": 0, "status": "confirmed"}
             stored |= {"iCalUID": f"{fields['id']}@google.com", "creator": {"email": self.email, "self": True}} | fields
+            series = self.events[cal].get(str(fields.get("recurringEventId")))
+            if series is not None:  # an exception is part of its series' iCalendar object
+                stored["iCalUID"] = series["iCalUID"]
             stored["organizer"] = {"email": cal, "self": True}
             self.events[cal][fields["id"]] = stored
             return self._touch(stored)
@@ -160,7 +176,8 @@ class GoogleEmulator(EmulatorBase):
             with self.lock:
                 self.log(request)
                 if self.throttle_state.take():
-                    response = google_error(429, "Rate Limit Exceeded", "rateLimitExceeded", "usageLimits")
+                    status, reason, domain = self.throttle_answer
+                    response = google_error(status, "Rate Limit Exceeded", reason, domain)
                     response.headers["Retry-After"] = str(self.throttle_state.retry_after)
                     return response
                 if self.tokens.access_status(request) != "ok":
@@ -218,6 +235,9 @@ class GoogleEmulator(EmulatorBase):
             }
             if refresh:
                 body["refresh_token"] = refresh
+            if self.id_tokens and "openid" in grant.scope.split():
+                claims = {"iss": "https://accounts.google.com", "aud": self.client_id, "email": self.email}
+                body["id_token"] = _id_token(claims)
             return JSONResponse(body)
 
     # -- Calendar API --------------------------------------------------------------------------------------
@@ -251,6 +271,32 @@ class GoogleEmulator(EmulatorBase):
         size = query_int(request, "maxResults", 100, 250)
         return self._page(items, head, {"nextSyncToken": f"cl{self.seq}"}, size)
 
+    def _insert_calendar(self, request: Request, body: bytes) -> Response:
+        try:
+            fields = json.loads(body or b"{}")
+        except ValueError:
+            return google_error(400, "Parse Error", "parseError")
+        if not isinstance(fields, dict) or not fields.get("summary"):
+            return google_error(400, "Missing title.", "required")
+        calendar_id = f"{secrets.token_hex(16)}@group.calendar.google.com"
+        entry = self.add_calendar(calendar_id, str(fields["summary"]), time_zone=str(fields.get("timeZone", "UTC")))
+        shown = {k: entry[k] for k in ("etag", "id", "summary", "timeZone")}
+        return JSONResponse(shown | {"kind": "calendar#calendar"})
+
+    def _patch_entry(self, request: Request, body: bytes) -> Response:
+        entry = self.calendars.get(request.path_params["cal"])
+        if entry is None:
+            return google_error(404, "Not Found", "notFound")
+        try:
+            fields = json.loads(body or b"{}")
+        except ValueError:
+            return google_error(400, "Parse Error", "parseError")
+        colors = {k: fields[k] for k in ("backgroundColor", "foregroundColor") if k in fields}
+        if colors and request.query_params.get("colorRgbFormat") != "true":
+            return google_error(400, "Custom colors need colorRgbFormat=true.", "invalid")
+        entry.update(colors | {k: fields[k] for k in ("summaryOverride", "hidden", "selected") if k in fields})
+        return JSONResponse(copy.deepcopy(entry))
+
     def _list_events(self, request: Request, _: bytes) -> Response:
         q = request.query_params
         cal = self._resolve(request.path_params["cal"])
@@ -273,11 +319,13 @@ class GoogleEmulator(EmulatorBase):
                 return google_error(
                     410, "Sync token is no longer valid, a full sync is required.", "fullSyncRequired", "calendar"
                 )
-            _, since, time_min, time_max = known
+            since, time_min, time_max = known[1:]
         show_deleted = q.get("showDeleted", "false").lower() == "true"
         items = []
         for stored in sorted(self.events[cal].values(), key=lambda e: e["_seq"]):
             if stored["_seq"] <= since or not _in_window(stored, time_min, time_max):
+                continue
+            if "iCalUID" in q and stored["iCalUID"] != q["iCalUID"]:
                 continue
             if stored["status"] != "cancelled":
                 items.append(self._public(stored))
@@ -311,9 +359,39 @@ class GoogleEmulator(EmulatorBase):
                 return google_error(409, "The requested identifier already exists.", "duplicate")
         return JSONResponse(self.add_event(cal, event))
 
+    def _instance(self, cal: str | None, event_id: str, store: bool) -> dict[str, Any] | None:
+        """The stored event, or an unchanged instance of a series named `<series id>_<original start>` (which
+        becomes an exception of its own once stored: Google materialises an instance when it is changed)."""
+        events = self.events.get(cal or "", {})
+        if event_id in events or cal is None:
+            return events.get(event_id)
+        found = INSTANCE_ID.match(event_id)
+        series = events.get(found.group(1)) if found else None
+        if found is None or series is None or "recurrence" not in series or series["status"] == "cancelled":
+            return None
+        instance: dict[str, Any] = {
+            k: copy.deepcopy(series[k]) for k in ("summary", "description", "location") if k in series
+        }
+        instance |= {"id": event_id, "recurringEventId": series["id"]}
+        if found.group(3):  # timed: the original start in UTC, shown in the series' zone
+            original = datetime.strptime(found.group(2) + found.group(3), "%Y%m%dT%H%M%SZ").replace(tzinfo=UTC)
+            zone = {"timeZone": series["start"]["timeZone"]} if series["start"].get("timeZone") else {}
+            length = _edge(series, "end") - _edge(series, "start")
+            when = {"dateTime": rfc3339(original)} | zone
+            ends = {"dateTime": rfc3339(original + length)} | zone
+        else:
+            day = datetime.strptime(found.group(2), "%Y%m%d").date()
+            length_days = date.fromisoformat(series["end"]["date"]) - date.fromisoformat(series["start"]["date"])
+            when, ends = {"date": day.isoformat()}, {"date": (day + max(length_days, timedelta(days=1))).isoformat()}
+        instance |= {"start": when, "end": ends, "originalStartTime": dict(when)}
+        if not store:
+            return instance | {"iCalUID": series["iCalUID"], "status": "confirmed", "etag": series["etag"]}
+        self.add_event(cal, instance)
+        return events[event_id]
+
     def _event(self, request: Request, body: bytes) -> Response:
         cal = self._resolve(request.path_params["cal"])
-        stored = self.events.get(cal or "", {}).get(request.path_params["eid"])
+        stored = self._instance(cal, request.path_params["eid"], store=request.method != "GET")
         if stored is None:
             return google_error(404, "Not Found", "notFound")
         if request.method == "GET":
@@ -324,7 +402,9 @@ class GoogleEmulator(EmulatorBase):
         event, problem = _parse_event(body)
         if problem:
             return problem
-        keep = {k: stored[k] for k in ("kind", "id", "iCalUID", "created", "creator", "organizer", "sequence", "_seq")}
+        kept = ("kind", "id", "iCalUID", "created", "creator", "organizer", "sequence", "_seq")
+        # An instance stays an instance of its series whatever the new body says.
+        keep = {k: stored[k] for k in (*kept, "recurringEventId", "originalStartTime") if k in stored}
         stored.clear()
         stored.update(keep | {"status": "confirmed"} | {k: v for k, v in event.items() if k not in READ_ONLY | {"id"}})
         stored["sequence"] += 1
@@ -332,7 +412,7 @@ class GoogleEmulator(EmulatorBase):
 
     def _delete(self, request: Request, _: bytes) -> Response:
         cal = self._resolve(request.path_params["cal"])
-        stored = self.events.get(cal or "", {}).get(request.path_params["eid"])
+        stored = self._instance(cal, request.path_params["eid"], store=True)
         if stored is None:
             return google_error(404, "Not Found", "notFound")
         if stored["status"] == "cancelled":
@@ -340,6 +420,15 @@ class GoogleEmulator(EmulatorBase):
         stored["status"] = "cancelled"
         self._touch(stored)
         return Response(status_code=204)
+
+
+def _id_token(claims: dict[str, Any]) -> str:
+    """An unsigned JWT carrying `claims` (the provider reads the id_token without checking its signature)."""
+
+    def part(value: dict[str, Any]) -> str:
+        return base64.urlsafe_b64encode(json.dumps(value).encode()).decode().rstrip("=")
+
+    return f"{part({'alg': 'none', 'typ': 'JWT'})}.{part(claims)}.sig"
 
 
 def _parse_event(body: bytes) -> tuple[dict[str, Any], JSONResponse | None]:

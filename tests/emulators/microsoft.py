@@ -3,16 +3,20 @@
 Mirrors https://learn.microsoft.com/graph/delta-query-events, https://learn.microsoft.com/graph/api/event-delta,
 https://learn.microsoft.com/graph/errors, https://learn.microsoft.com/graph/throttling and
 https://learn.microsoft.com/entra/identity-platform/v2-oauth2-auth-code-flow. calendarView delta expands series
-into `occurrence` items (exceptions replace theirs); series masters are only reachable as `/me/events/{id}`.
+into `occurrence` items (exceptions replace theirs); series masters are only reachable as `/me/events/{id}`, and
+their instances as `/me/events/{id}/instances`. PATCH of an occurrence makes it an exception; DELETE of one (or of
+an exception) cancels that instance. `transactionId` on a create makes a retried POST answer the event the first one
+made; `If-Match` on PATCH and DELETE answers 412 when the changeKey moved on. Also `/me` (the signed-in user) and
+POST `/me/calendars` (409 ErrorFolderExists for a name in use).
 """
 
 from __future__ import annotations
 
 import copy
-import json
+import re
 import secrets
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlencode
 
@@ -22,7 +26,18 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
 from tests.emulators.common import EmulatorBase, Grant, new_id, parse_instant, query_int
-from tests.emulators.graph_recurrence import occurrence_starts
+from tests.emulators.common import Throttle as Outage
+from tests.emulators.graph_recurrence import (
+    calendar_view,
+    etag_matches,
+    graph_error,
+    graph_time,
+    instant,
+    offset_text,
+    original_instant,
+    parse_body,
+    public,
+)
 
 AUTH_MESSAGES = {
     "missing": "Access token is empty.",
@@ -30,14 +45,11 @@ AUTH_MESSAGES = {
     "invalid": "IDX14100: JWT is not well formed, there are no dots (.).",
 }
 READ_ONLY = {"id", "iCalUId", "changeKey", "@odata.etag", "type", "createdDateTime", "lastModifiedDateTime"}
+# What a PATCH cannot change: transactionId is fixed at creation, the rest belongs to the series.
+IMMUTABLE = READ_ONLY | {"transactionId", "seriesMasterId", "originalStart", "originalStartTimeZone"}
+IMMUTABLE |= {"originalEndTimeZone"}
+NOT_FOUND = ("ErrorItemNotFound", "The specified object was not found in the store.")
 Item = dict[str, Any]
-
-
-def graph_error(status: int, code: str, message: str) -> JSONResponse:
-    """Graph's error body: `{"error": {"code", "message", "innerError": {date, request-id, client-request-id}}}`."""
-    rid = str(uuid.uuid4())
-    inner = {"date": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S"), "request-id": rid, "client-request-id": rid}
-    return JSONResponse({"error": {"code": code, "message": message, "innerError": inner}}, status_code=status)
 
 
 def aad_error(status: int, error: str, code: int, text: str) -> JSONResponse:
@@ -56,14 +68,6 @@ def aad_error(status: int, error: str, code: int, text: str) -> JSONResponse:
     return JSONResponse(body, status_code=status)
 
 
-def graph_time(moment: datetime) -> dict[str, str]:
-    return {"dateTime": moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.0000000"), "timeZone": "UTC"}
-
-
-def instant(value: dict[str, str]) -> datetime:
-    return parse_instant(value["dateTime"], value.get("timeZone"))
-
-
 class GraphEmulator(EmulatorBase):
     """Identity platform + Graph state; `app` is the Starlette app to serve, the other methods are test controls."""
 
@@ -73,15 +77,20 @@ class GraphEmulator(EmulatorBase):
         self.events: dict[str, Item] = {}
         self.delta_tokens: dict[str, tuple[str, datetime, datetime, dict[str, str]]] = {}
         self.skip_tokens: dict[str, tuple[list[Item], str]] = {}
+        self.outage_state, self.outage_status, self.outage_retry = Outage(), 503, None
+        self.user: Item = {"id": new_id(), "displayName": "Test User", "mail": "user@example.com"}
+        self.user["userPrincipalName"] = "user@example.com"
         self.default_calendar_id = self.add_calendar("Calendar", is_default=True)["id"]
         me = "/v1.0/me"
         self.app = Starlette(
             routes=[
                 Route("/{tenant}/oauth2/v2.0/authorize", self._authorize, methods=["GET"]),
                 Route("/{tenant}/oauth2/v2.0/token", self._token, methods=["POST"]),
-                Route(f"{me}/calendars", self._api(self._list_calendars), methods=["GET"]),
+                Route(me, self._api(lambda _r, _b: JSONResponse(copy.deepcopy(self.user))), methods=["GET"]),
+                Route(f"{me}/calendars", self._api(self._calendars), methods=["GET", "POST"]),
                 Route(f"{me}/calendars/{{cal}}/calendarView/delta", self._api(self._delta), methods=["GET"]),
                 Route(f"{me}/calendars/{{cal}}/events", self._api(self._create), methods=["POST"]),
+                Route(f"{me}/events/{{eid}}/instances", self._api(self._instances), methods=["GET"]),
                 Route(f"{me}/events/{{eid}}", self._api(self._event), methods=["GET", "PATCH", "DELETE"]),
             ]
         )
@@ -130,20 +139,25 @@ class GraphEmulator(EmulatorBase):
             }
             self._apply(stored, {k: v for k, v in event.items() if k not in READ_ONLY})
             self.events[event_id] = stored
-            return self._public(stored)
+            return public(stored)
 
     def update_event(self, event_id: str, **changes: Any) -> Item:
         with self.lock:
             stored = self.events[event_id]
             self._apply(stored, changes)
-            return self._public(stored)
+            return public(stored)
 
     def delete_event(self, event_id: str) -> None:
-        """Delete an event directly; deleting a series master takes its exceptions with it."""
+        """Delete an event directly; deleting a series master takes its exceptions with it, deleting an
+        exception cancels that instance of its series."""
         with self.lock:
-            self.events.pop(event_id)
+            stored = self.events.pop(event_id)
             for other in [e for e in self.events.values() if e["seriesMasterId"] == event_id]:
                 self.events.pop(other["id"])
+            master = self.events.get(stored["seriesMasterId"] or "")
+            if master is not None:
+                master["_exdates"].add(original_instant(stored))
+                self._apply(master, {})
 
     def cancel_occurrence(self, master_id: str, original_start: str) -> None:
         """Remove one occurrence of a series (by its original start); it disappears from calendarView."""
@@ -152,43 +166,55 @@ class GraphEmulator(EmulatorBase):
             master["_exdates"].add(parse_instant(original_start))
             self._apply(master, {})
 
-    def add_exception(self, master_id: str, original_start: str, **changes: Any) -> Item:
-        """Modify one occurrence of a series: stored as an `exception` that replaces that occurrence."""
+    def add_exception(self, master_id: str, original_start: str, event_id: str | None = None, **changes: Any) -> Item:
+        """Modify one occurrence of a series: stored as an `exception` that replaces that occurrence (a second
+        change to the same occurrence changes the exception)."""
         with self.lock:
             master = self.events[master_id]
             start = parse_instant(original_start)
+            for known in self.events.values():
+                if known["seriesMasterId"] == master_id and original_instant(known) == start:
+                    self._apply(known, changes)
+                    return public(known)
             duration = instant(master["end"]) - instant(master["start"])
-            base = {k: v for k, v in self._public(master).items() if k not in READ_ONLY | {"recurrence"}}
+            base = {k: v for k, v in public(master).items() if k not in IMMUTABLE | {"recurrence"}}
             base |= {"start": graph_time(start), "end": graph_time(start + duration)} | changes
-            exception = self.add_event(master["_cal"], base)
+            exception = self.add_event(master["_cal"], base | ({"id": event_id} if event_id else {}))
             stored = self.events[exception["id"]]
-            self._apply(stored, {"type": "exception", "seriesMasterId": master_id, "originalStart": graph_time(start)})
-            return self._public(stored)
+            self._apply(stored, {"type": "exception", "seriesMasterId": master_id, "originalStart": offset_text(start)})
+            for edge in ("Start", "End"):  # an instance keeps the series' zones
+                stored[f"original{edge}TimeZone"] = master.get(f"original{edge}TimeZone", "UTC")
+            return public(stored)
 
     def get_event(self, event_id: str) -> Item | None:
         with self.lock:
             stored = self.events.get(event_id)
-            return self._public(stored) if stored else None
+            return public(stored) if stored else None
 
     def invalidate_delta_tokens(self) -> None:
         """Forget every delta token: following an old deltaLink answers 410 syncStateNotFound."""
         with self.lock:
             self.delta_tokens.clear()
 
+    def outage(self, count: int, status: int = 503, retry_after: int | str | None = None) -> None:
+        """Make the next `count` API calls answer `status` (503, 504, 500...), with `Retry-After: retry_after`
+        (seconds or an HTTP date) when given."""
+        with self.lock:
+            self.outage_state, self.outage_status, self.outage_retry = Outage(count), status, retry_after
+
     # -- plumbing ------------------------------------------------------------------------------------------
     def _apply(self, stored: Item, changes: Item) -> None:
         for edge in ("start", "end"):
-            if edge in changes and not changes.get("isAllDay", stored["isAllDay"]):
-                changes[edge] = graph_time(instant(changes[edge]))
-                changes.setdefault(f"original{edge.title()}TimeZone", "UTC")
+            if edge in changes:  # Graph remembers the zone a time was given in, and answers in UTC
+                changes.setdefault(f"original{edge.title()}TimeZone", changes[edge].get("timeZone") or "UTC")
+                if not changes.get("isAllDay", stored["isAllDay"]):
+                    changes[edge] = graph_time(instant(changes[edge]))
+        if "recurrence" in changes and stored["type"] in ("seriesMaster", "singleInstance"):
+            changes["type"] = "seriesMaster" if changes["recurrence"] else "singleInstance"
         stored.update(changes)
         stored["changeKey"] = secrets.token_urlsafe(12)
         stored["@odata.etag"] = f'W/"{stored["changeKey"]}"'
         stored["lastModifiedDateTime"] = datetime.now(UTC).isoformat().replace("+00:00", "Z")
-
-    @staticmethod
-    def _public(stored: Item) -> Item:
-        return copy.deepcopy({k: v for k, v in stored.items() if not k.startswith("_")})
 
     def _api(self, handler: Any) -> Any:
         async def endpoint(request: Request) -> Response:
@@ -199,6 +225,11 @@ class GraphEmulator(EmulatorBase):
                     response = graph_error(429, "TooManyRequests", "Too many requests. Please try again later.")
                     response.headers["Retry-After"] = str(self.throttle_state.retry_after)
                     return response
+                if self.outage_state.take():
+                    response = graph_error(self.outage_status, "ServiceNotAvailable", "The service is unavailable.")
+                    if self.outage_retry is not None:
+                        response.headers["Retry-After"] = str(self.outage_retry)
+                    return response
                 status = self.tokens.access_status(request)
                 if status != "ok":
                     return graph_error(401, "InvalidAuthenticationToken", AUTH_MESSAGES[status])
@@ -206,32 +237,6 @@ class GraphEmulator(EmulatorBase):
                 return result
 
         return endpoint
-
-    def _view(self, cal: str, start: datetime, end: datetime) -> dict[str, Item]:
-        """The calendarView of [start, end): single instances, occurrences and exceptions, by id."""
-        view: dict[str, Item] = {}
-        mine = [e for e in self.events.values() if e["_cal"] == cal]
-        for stored in mine:
-            if stored["type"] == "seriesMaster":
-                first = instant(stored["start"])
-                duration = instant(stored["end"]) - first
-                moved = {instant(e["originalStart"]) for e in mine if e["seriesMasterId"] == stored["id"]}
-                for begin in occurrence_starts(stored["recurrence"], first, (start, end)):
-                    if begin in stored["_exdates"] or begin in moved or begin + duration <= start:
-                        continue
-                    occurrence = {k: v for k, v in self._public(stored).items() if k != "recurrence"}
-                    stamp = begin.astimezone(UTC).strftime("%Y%m%dT%H%M%S")
-                    occurrence |= {
-                        "id": f"{stored['id']}_{stamp}",
-                        "type": "occurrence",
-                        "seriesMasterId": stored["id"],
-                    }
-                    occurrence |= {"start": graph_time(begin), "end": graph_time(begin + duration), "recurrence": None}
-                    occurrence["iCalUId"] = f"{stored['iCalUId']}{stamp}"
-                    view[occurrence["id"]] = occurrence
-            elif instant(stored["start"]) < end and instant(stored["end"]) > start:
-                view[stored["id"]] = self._public(stored)
-        return view
 
     # -- identity platform ---------------------------------------------------------------------------------
     async def _authorize(self, request: Request) -> Response:
@@ -283,23 +288,33 @@ class GraphEmulator(EmulatorBase):
             )
 
     # -- Graph ---------------------------------------------------------------------------------------------
-    def _list_calendars(self, request: Request, _: bytes) -> Response:
+    @staticmethod
+    def _page(request: Request, rows: list[Item], context: str) -> Response:
+        """One `$top`/`$skip` page of rows, with an `@odata.nextLink` to the next."""
         top = query_int(request, "$top", 10, 1000)
         skip = int(request.query_params.get("$skip", "0"))
-        rows = [copy.deepcopy(c) for c in self.calendars.values()]
         base = str(request.base_url).rstrip("/")
-        body: Item = {
-            "@odata.context": f"{base}/v1.0/$metadata#users('me')/calendars",
-            "value": rows[skip : skip + top],
-        }
+        body: Item = {"@odata.context": f"{base}/v1.0/$metadata#{context}", "value": rows[skip : skip + top]}
         if skip + top < len(rows):
-            body["@odata.nextLink"] = f"{base}/v1.0/me/calendars?{urlencode({'$top': top, '$skip': skip + top})}"
+            query = dict(request.query_params) | {"$top": str(top), "$skip": str(skip + top)}
+            body["@odata.nextLink"] = f"{str(request.url).split('?')[0]}?{urlencode(query)}"
         return JSONResponse(body)
+
+    def _calendars(self, request: Request, body: bytes) -> Response:
+        if request.method == "GET":
+            return self._page(request, [copy.deepcopy(c) for c in self.calendars.values()], "users('me')/calendars")
+        wanted, problem = parse_body(body, require_times=False)
+        name = wanted.get("name")
+        if problem or not isinstance(name, str) or not name.strip():
+            return problem or graph_error(400, "ErrorInvalidParameter", "The calendar name is missing.")
+        if any(c["name"].lower() == name.lower() for c in self.calendars.values()):
+            return graph_error(409, "ErrorFolderExists", "A folder with the specified name already exists.")
+        return JSONResponse(self.add_calendar(name, hex_color=""), status_code=201)
 
     def _delta(self, request: Request, _: bytes) -> Response:
         q, cal = request.query_params, request.path_params["cal"]
         if cal not in self.calendars:
-            return graph_error(404, "ErrorItemNotFound", "The specified object was not found in the store.")
+            return graph_error(404, *NOT_FOUND)
         link = f"{str(request.base_url).rstrip('/')}/v1.0/me/calendars/{cal}/calendarView/delta"
         size = 10
         prefer = request.headers.get("prefer", "")
@@ -321,7 +336,7 @@ class GraphEmulator(EmulatorBase):
             else:
                 message = "This request requires a time window specified by startDateTime and endDateTime."
                 return graph_error(400, "ErrorInvalidParameter", message)
-            view = self._view(cal, start, end)
+            view = calendar_view([e for e in self.events.values() if e["_cal"] == cal], start, end)
             items = [item for item_id, item in view.items() if seen.get(item_id) != item["@odata.etag"]]
             gone = [i for i in seen if i not in view]
             items += [
@@ -344,48 +359,66 @@ class GraphEmulator(EmulatorBase):
     def _create(self, request: Request, body: bytes) -> Response:
         calendar = self.calendars.get(request.path_params["cal"])
         if calendar is None:
-            return graph_error(404, "ErrorItemNotFound", "The specified object was not found in the store.")
+            return graph_error(404, *NOT_FOUND)
         if not calendar["canEdit"]:
             return graph_error(403, "ErrorAccessDenied", "Access is denied. Check credentials and try again.")
-        event, problem = _parse(body, require_times=True)
+        event, problem = parse_body(body, require_times=True)
         if problem:
             return problem
+        retried = event.get("transactionId")
+        for stored in self.events.values():  # a retried create: the event the first attempt made
+            if retried and stored.get("transactionId") == retried and stored["_cal"] == calendar["id"]:
+                return JSONResponse(public(stored), status_code=201)
         return JSONResponse(self.add_event(calendar["id"], event), status_code=201)
+
+    def _instances(self, request: Request, _: bytes) -> Response:
+        q, master = request.query_params, self.events.get(request.path_params["eid"])
+        if master is None:
+            return graph_error(404, *NOT_FOUND)
+        if "startDateTime" not in q or "endDateTime" not in q:
+            message = "This request requires a time window specified by startDateTime and endDateTime."
+            return graph_error(400, "ErrorInvalidParameter", message)
+        start, end = parse_instant(q["startDateTime"]), parse_instant(q["endDateTime"])
+        rows = (
+            []
+            if master["type"] != "seriesMaster"
+            else list(calendar_view(self.events.values(), start, end, master["id"]).values())
+        )
+        rows.sort(key=lambda row: instant(row["start"]))
+        return self._page(request, rows, "Collection(event)")
+
+    def _occurrence(self, event_id: str) -> Item | None:
+        """The unmodified occurrence an id like `{masterId}_{start}` names, if the series has it."""
+        master_id, _, stamp = event_id.rpartition("_")
+        master = self.events.get(master_id)
+        if master is None or master["type"] != "seriesMaster" or not re.fullmatch(r"\d{8}T\d{6}", stamp):
+            return None
+        moment = datetime.strptime(stamp, "%Y%m%dT%H%M%S").replace(tzinfo=UTC)
+        view = calendar_view(self.events.values(), moment, moment + timedelta(seconds=1), master_id)
+        return view.get(event_id)
 
     def _event(self, request: Request, body: bytes) -> Response:
         event_id = request.path_params["eid"]
-        master_id, _, stamp = event_id.rpartition("_")
-        if request.method == "DELETE" and event_id not in self.events and master_id in self.events:
-            try:  # an occurrence id (`{masterId}_{start}`): deleting it removes that occurrence from the series
-                moment = datetime.strptime(stamp, "%Y%m%dT%H%M%S").replace(tzinfo=UTC)
-            except ValueError:
-                moment = None
-            if moment is not None:
-                self.cancel_occurrence(master_id, moment.isoformat())
-                return Response(status_code=204)
         stored = self.events.get(event_id)
-        if stored is None:
-            return graph_error(404, "ErrorItemNotFound", "The specified object was not found in the store.")
+        current = public(stored) if stored is not None else self._occurrence(event_id)
+        if current is None:
+            return graph_error(404, *NOT_FOUND)
+        if request.method != "GET" and not etag_matches(request.headers.get("if-match"), current["@odata.etag"]):
+            message = "The change key passed in the request does not match the current change key for the item."
+            return graph_error(412, "ErrorIrresolvableConflict", message)
         if request.method == "DELETE":
-            self.delete_event(event_id)
+            if stored is not None:
+                self.delete_event(event_id)
+            else:  # an occurrence: deleting it removes that occurrence from the series
+                self.cancel_occurrence(current["seriesMasterId"], current["originalStart"])
             return Response(status_code=204)
         if request.method == "PATCH":
-            changes, problem = _parse(body, require_times=False)
+            changes, problem = parse_body(body, require_times=False)
             if problem:
                 return problem
-            return JSONResponse(self.update_event(event_id, **{k: v for k, v in changes.items() if k not in READ_ONLY}))
-        return JSONResponse(self._public(stored))
-
-
-def _parse(body: bytes, *, require_times: bool) -> tuple[Item, JSONResponse | None]:
-    try:
-        event = json.loads(body or b"{}")
-    except ValueError:
-        event = None
-    if not isinstance(event, dict):
-        return {}, graph_error(400, "BadRequest", "Unable to read JSON request payload.")
-    for edge in ("start", "end"):
-        value = event.get(edge)
-        if (require_times or edge in event) and not (isinstance(value, dict) and value.get("dateTime")):
-            return {}, graph_error(400, "ErrorInvalidRequest", f"The {edge} time of the event is missing or invalid.")
-    return event, None
+            changes = {k: v for k, v in changes.items() if k not in IMMUTABLE}
+            if stored is not None:
+                return JSONResponse(self.update_event(event_id, **changes))
+            master_id, original = current["seriesMasterId"], current["originalStart"]
+            return JSONResponse(self.add_exception(master_id, original, event_id=event_id, **changes))
+        return JSONResponse(current)

@@ -120,12 +120,14 @@ class CalDAVClient:
             )
         return calendars
 
-    def make_calendar(self, slug: str, name: str) -> str:
+    def make_calendar(self, slug: str, name: str, color: str | None = None) -> str:
         """Creates a VEVENT calendar `slug` in the home set (MKCALENDAR) and returns its href."""
         href = urljoin(self.home(), quote(slug.strip("/"), safe="") + "/")
         root = Element(_tag(CALDAV, "mkcalendar"))
         props = SubElement(SubElement(root, _tag(DAV, "set")), _tag(DAV, "prop"))
         SubElement(props, _tag(DAV, "displayname")).text = name
+        if color:
+            SubElement(props, _tag(APPLE_ICAL, "calendar-color")).text = color
         components = SubElement(props, _tag(CALDAV, "supported-calendar-component-set"))
         SubElement(components, _tag(CALDAV, "comp"), name="VEVENT")
         self._send("MKCALENDAR", href, body=root)
