@@ -105,8 +105,7 @@ class ConnectionService:
 
     def read_state(self, state: str) -> OAuthState | None:
         body, _, mac = state.partition(".")
-        expected = base64.urlsafe_b64encode(hmac.new(self._state_key, body.encode(), hashlib.sha256).digest())
-        if not hmac.compare_digest(expected.decode().rstrip("="), mac):
+        if not hmac.compare_digest(self._mac(body), mac):
             return None
         try:
             data: dict[str, Any] = json.loads(base64.urlsafe_b64decode(body + "=" * (-len(body) % 4)))
@@ -121,8 +120,11 @@ class ConnectionService:
         data = {"acc": state.account_id, "key": state.provider_key, "pro": state.profile_id, "exp": expires}
         data["n"] = ids.new_token(8)
         body = base64.urlsafe_b64encode(json.dumps(data).encode()).decode().rstrip("=")
-        mac = base64.urlsafe_b64encode(hmac.new(self._state_key, body.encode(), hashlib.sha256).digest())
-        return f"{body}.{mac.decode().rstrip('=')}"
+        return f"{body}.{self._mac(body)}"
+
+    def _mac(self, body: str) -> str:
+        digest = hmac.new(self._state_key, body.encode(), hashlib.sha256).digest()
+        return base64.urlsafe_b64encode(digest).decode().rstrip("=")
 
     # --- keeping a link -----------------------------------------------------------------------------------
 
