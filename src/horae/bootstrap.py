@@ -24,7 +24,7 @@ from horae.container import Container
 from horae.db.engine import make_engine
 from horae.db.mapping import start_mappers
 from horae.db.uow import SqlUnitOfWorkFactory
-from horae.ports import CalendarProvider, Clock, RateLimiter
+from horae.ports import CalendarProvider, Clock, RateLimiter, StoreBacked, UnitOfWorkFactory
 from horae.providers.calendars import load_calendar_provider
 from horae.services.accounts import AccountService
 from horae.services.applications import ApplicationService
@@ -98,7 +98,7 @@ def _wire(settings: Settings, clock: Clock | None) -> tuple[Container, Huey]:
     hasher = Argon2PasswordHasher(settings.password_time_cost, settings.password_memory_cost)
     applications = ApplicationService(uow, clock, box)
     oauth = OAuthService(uow, clock, applications, settings.access_token_ttl_seconds)
-    providers = ProviderRegistry(settings)
+    providers = ProviderRegistry(settings, uow, clock)
     credentials = Credentials(box)
     calendars = CalendarService(uow, clock, providers, applications, oauth, credentials)
     push = PushService(
@@ -176,13 +176,18 @@ def sync_options(settings: Settings) -> SyncOptions:
 class ProviderRegistry:
     """Calendar providers by key, each loaded once (short name, entry point or dotted path) with its options."""
 
-    def __init__(self, settings: Settings | None = None) -> None:
-        self._settings = settings or Settings()
+    def __init__(self, settings: Settings, uow: UnitOfWorkFactory, clock: Clock) -> None:
+        self._settings = settings
+        self._uow = uow
+        self._clock = clock
         self._loaded: dict[str, CalendarProvider] = {}
         self._lock = threading.Lock()
 
     def __call__(self, key: str) -> CalendarProvider:
         with self._lock:
             if key not in self._loaded:
-                self._loaded[key] = load_calendar_provider(key, self._settings.provider_options(key))
+                provider = load_calendar_provider(key, self._settings.provider_options(key))
+                if isinstance(provider, StoreBacked):
+                    provider.bind(self._uow, self._clock)
+                self._loaded[key] = provider
             return self._loaded[key]

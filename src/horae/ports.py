@@ -184,6 +184,14 @@ class CalendarProvider(Protocol):
 
 
 @runtime_checkable
+class StoreBacked(Protocol):
+    """A provider whose calendars live in Horae's own store (built-in calendars): the registry hands it
+    the store and the clock before first use."""
+
+    def bind(self, uow: UnitOfWorkFactory, clock: Clock) -> None: ...
+
+
+@runtime_checkable
 class CredentialLinker(Protocol):
     """A provider people connect with a form (CalDAV: server, user name, app password; ICS: a feed URL):
     checks the answers against the service and returns what to keep."""

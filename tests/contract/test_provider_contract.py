@@ -1,5 +1,6 @@
-"""One contract, every calendar service: the same tests run unchanged against CalDAV (a real Radicale), an
-ICS feed served on loopback, Google (emulator) and Microsoft Graph (emulator), each through its rig."""
+"""One contract, every calendar service: the same tests run unchanged against built-in calendars (Horae's
+own store), CalDAV (a real Radicale), an ICS feed served on loopback, Google (emulator) and Microsoft Graph
+(emulator), each through its rig."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from horae.errors import ProviderAuthRejected, ProviderUnavailable
 from horae.ports import ProviderChanges, RemoteItem
 from tests.contract.rigs import Rig
 
-SERVICES = ["caldav", "ics", "google", "microsoft"]
+SERVICES = ["local", "caldav", "ics", "google", "microsoft"]
 NOW = datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
 WINDOW = (NOW - timedelta(days=42), NOW + timedelta(days=201))
 

@@ -10,7 +10,7 @@ from typing import Any
 
 from horae.domain import recurrence
 from horae.domain.events import Event
-from horae.domain.times import EventTime
+from horae.domain.times import EventTime, parse_date, parse_instant
 
 
 @dataclass(frozen=True)
@@ -84,3 +84,42 @@ def to_exceptions(remote: RemoteEvent, now: datetime, changed_by: str | None = N
             fields["location"] = {"description": fields["location"]} if fields["location"] else None
         found[change.key] = recurrence.moved_exception(master, change.start, change.end, fields, now, changed_by)
     return found
+
+
+def from_stored(event: Event) -> RemoteEvent:
+    """A stored event as a calendar service would report it (the inverse of to_event_fields and
+    to_exceptions): how built-in calendars answer the provider contract."""
+    location = (event.location or {}).get("description")
+    overrides = []
+    cancelled = []
+    for key, change in sorted(recurrence.exceptions(event).items()):
+        if change.get("deleted"):
+            cancelled.append(key)
+            continue
+        fields = dict(change.get("fields") or {})
+        if isinstance(fields.get("location"), Mapping):
+            fields["location"] = fields["location"].get("description")
+        start = _stored_time(str(change["start"]), str(change.get("start_tzid", "Etc/UTC")))
+        end = _stored_time(str(change["end"]), str(change.get("end_tzid", "Etc/UTC")))
+        overrides.append(RemoteOverride(key, False, start, end, fields))
+    return RemoteEvent(
+        uid=event.event_uid,
+        summary=event.summary,
+        description=event.description,
+        location=str(location) if location else None,
+        url=event.url,
+        transparency=event.transparency,
+        status=event.status,
+        start=EventTime(event.starts_at, event.start_date, event.start_tzid),
+        end=EventTime(event.ends_at, event.end_date, event.end_tzid),
+        recurrence=event.recurrence,
+        cancelled=tuple(cancelled),
+        overrides=tuple(overrides),
+    )
+
+
+def _stored_time(wire: str, tzid: str) -> EventTime:
+    """An exception's end as stored: a date for all-day series, else an instant."""
+    if "T" in wire:
+        return EventTime(parse_instant(wire), None, tzid)
+    return EventTime(None, parse_date(wire), tzid)
