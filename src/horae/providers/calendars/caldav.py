@@ -104,7 +104,7 @@ class CalDAVProvider:
         candidates = self._candidates(preset, form.get("server_url", ""), username)
         for url in candidates:
             try:
-                CalDAVClient(self._http, url, username, password).calendars()
+                CalDAVClient(self._http, url, username, password).calendars(versions=False)
             except AuthRejected as exc:
                 refused = exc
                 if exc.status == 401:
@@ -149,7 +149,7 @@ class CalDAVProvider:
 
     def calendars(self, conn: Connection) -> list[ProviderCalendar]:
         with _mapped("listing calendars"):
-            found = [c for c in self._client(conn).calendars() if c.holds_events]
+            found = [c for c in self._client(conn).calendars(versions=False) if c.holds_events]
         named = [c for c in found if c.name.strip().lower() in DEFAULT_NAMES or _slug_of(c.href) in DEFAULT_NAMES]
         # Of several default-like calendars, the shortest href (`home/` rather than `home-2f9a1c/`).
         primary = min(named, key=lambda c: (len(c.href), c.href)) if named else (found[0] if found else None)
