@@ -30,8 +30,10 @@ from horae.services.accounts import AccountService
 from horae.services.applications import ApplicationService
 from horae.services.availability import AvailabilityService
 from horae.services.calendars import CalendarService
+from horae.services.callbacks import Callbacks
 from horae.services.connections import ConnectionService
 from horae.services.credentials import Credentials
+from horae.services.enterprise import EnterpriseService
 from horae.services.event_reads import EventReadService
 from horae.services.events import EventService
 from horae.services.identity import REVOKE_PROFILE, IdentityService
@@ -119,14 +121,18 @@ def _wire(settings: Settings, clock: Clock | None) -> tuple[Container, Huey]:
         oauth_kinds=[k for k in ("google", "microsoft") if settings.provider_options(k).get("client_id")],
     )
     events = EventService(uow, clock, calendars, push, sync.queue_write)
+    callbacks = Callbacks(clock, applications, push.sender)
+    enterprise = EnterpriseService(uow, clock, oauth, credentials, providers, sync, callbacks)
     identity = IdentityService(uow, clock)
     handlers: dict[str, JobHandler] = {
         REVOKE_PROFILE: identity.finish_profile_revoke,
         **push.job_handlers(),
         **sync.job_handlers(),
+        **callbacks.job_handlers(),
+        **enterprise.job_handlers(),
     }
     lease = timedelta(seconds=settings.job_lease_seconds)
-    give_up = {**push.give_up_handlers(), **sync.give_up_handlers()}
+    give_up = {**push.give_up_handlers(), **sync.give_up_handlers(), **callbacks.give_up_handlers()}
     runner = JobRunner(uow, clock, handlers, lease=lease, give_up=give_up)
     queue.bind(runner.run)
     container = Container(
@@ -146,6 +152,8 @@ def _wire(settings: Settings, clock: Clock | None) -> tuple[Container, Huey]:
         push=push,
         sync=sync,
         connections=connections,
+        callbacks=callbacks,
+        enterprise=enterprise,
         identity=identity,
         runner=runner,
         rate_limiter=_rate_limiter(settings),

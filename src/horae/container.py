@@ -9,7 +9,9 @@ from horae.services.accounts import AccountService
 from horae.services.applications import ApplicationService
 from horae.services.availability import AvailabilityService
 from horae.services.calendars import CalendarService
+from horae.services.callbacks import Callbacks
 from horae.services.connections import ConnectionService
+from horae.services.enterprise import EnterpriseService
 from horae.services.event_reads import EventReadService
 from horae.services.events import EventService
 from horae.services.identity import IdentityService
@@ -40,6 +42,8 @@ class Container:
     push: PushService
     sync: CalendarSync
     connections: ConnectionService
+    callbacks: Callbacks
+    enterprise: EnterpriseService
     runner: JobRunner
     rate_limiter: RateLimiter
     background: Background

@@ -132,6 +132,10 @@ class ProviderUnavailable(ProviderError):
         self.retry_after_seconds = retry_after_seconds
 
 
+class UnknownUser(ProviderError):
+    """A delegated connection names a person the calendar server does not have (Enterprise Connect)."""
+
+
 class SyncCursorExpired(ProviderError):
     """The sync token / delta link / ctag is no longer valid (CalDAV 403 valid-sync-token, Google 410,
     Graph 410 syncStateNotFound): the caller lists the calendar in full."""

@@ -9,6 +9,7 @@ from types import TracebackType
 from typing import Protocol, Self, TypeVar, runtime_checkable
 
 from horae.domain import model
+from horae.domain.enterprise import DelegationRequest, ServiceAccount
 from horae.domain.events import BusyRow, Event, SeriesRow
 from horae.domain.managed import AvailabilityRule, AvailablePeriod
 from horae.domain.paging import Selection, Window
@@ -184,6 +185,16 @@ class CalendarProvider(Protocol):
 
 
 @runtime_checkable
+class DelegatingProvider(Protocol):
+    """A provider an administrator connects with admin-level access (Enterprise Connect): `link_admin`
+    checks the form and returns what to keep; `delegate` turns that connection into one for a single
+    person of the domain, or raises UnknownUser when the server has no such person."""
+
+    def link_admin(self, form: dict[str, str]) -> Linked: ...
+    def delegate(self, admin: Connection, email: str) -> Connection: ...
+
+
+@runtime_checkable
 class StoreBacked(Protocol):
     """A provider whose calendars live in Horae's own store (built-in calendars): the registry hands it
     the store and the clock before first use."""
@@ -332,6 +343,10 @@ class AvailablePeriodRepository(Protocol):
     def lock_account(self, account_id: str) -> None: ...
 
 
+class DelegationRequestRepository(Repository[DelegationRequest], Protocol):
+    def granted_before(self, service_account_id: str, email: str) -> DelegationRequest | None: ...
+
+
 class UnitOfWork(Protocol):
     """One transaction and the repositories that work inside it."""
 
@@ -367,6 +382,10 @@ class UnitOfWork(Protocol):
     def availability_rules(self) -> AvailabilityRuleRepository: ...
     @property
     def available_periods(self) -> AvailablePeriodRepository: ...
+    @property
+    def service_accounts(self) -> Repository[ServiceAccount]: ...
+    @property
+    def delegation_requests(self) -> DelegationRequestRepository: ...
 
     def __enter__(self) -> Self: ...
     def __exit__(

@@ -16,6 +16,7 @@ from horae.api.routes import (
     batch,
     calendars,
     channels,
+    enterprise,
     event_reads,
     event_writes,
     identity,
@@ -25,6 +26,7 @@ from horae.api.routes import (
 )
 from horae.container import Container
 from horae.web import connect, pages, relink
+from horae.web import enterprise as enterprise_pages
 from horae.web.common import mount_static
 
 
@@ -62,9 +64,10 @@ def create_app(container: Container) -> FastAPI:
         availability,
         managed_availability,
         meta,
+        enterprise,
     ]
     routers = [module.router for module in api]
-    for router in [*routers, pages.router, relink.router, connect.router]:
+    for router in [*routers, pages.router, relink.router, connect.router, enterprise_pages.router]:
         app.include_router(router)
     mount_static(app)
     app.add_middleware(

@@ -6,7 +6,7 @@ from sqlalchemy import Table
 from sqlalchemy.orm import registry
 
 from horae.db import tables
-from horae.domain import events, managed, model, push
+from horae.domain import enterprise, events, managed, model, push
 
 mapper_registry = registry()
 _started = False
@@ -35,6 +35,8 @@ def start_mappers() -> None:
         (push.DeliveryAttempt, tables.delivery_attempts),
         (managed.AvailabilityRule, tables.availability_rules),
         (managed.AvailablePeriod, tables.available_periods),
+        (enterprise.ServiceAccount, tables.service_accounts),
+        (enterprise.DelegationRequest, tables.delegation_requests),
     ]
     for entity, table in pairs:
         mapper_registry.map_imperatively(entity, table)

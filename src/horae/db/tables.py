@@ -359,3 +359,42 @@ available_periods = Table(
     Column("updated_at", UTCDateTime, nullable=False),
     Index("ix_available_periods_account_starts", "account_id", "starts_at"),
 )
+
+service_accounts = Table(
+    "service_accounts",
+    metadata,
+    # The same id as the Account row its grants and tokens hang on.
+    Column("id", ID, ForeignKey("accounts.id"), primary_key=True),
+    Column("application_id", ID, ForeignKey("applications.id"), nullable=False, index=True),
+    Column("person_id", ID, ForeignKey("people.id"), nullable=True),
+    Column("domain", String(255), nullable=False),
+    Column("scope", Text, nullable=False),
+    Column("delegated_scope", Text, nullable=False),
+    Column("provider_key", String(255), nullable=False),
+    Column("connection", JSON, nullable=False),
+    Column("sealed_credentials", Text, nullable=False),
+    Column("resources", JSON, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("revoked_at", UTCDateTime, nullable=True),
+)
+
+delegation_requests = Table(
+    "delegation_requests",
+    metadata,
+    Column("id", ID, primary_key=True),
+    Column("service_account_id", ID, ForeignKey("service_accounts.id"), nullable=False),
+    Column("application_id", ID, ForeignKey("applications.id"), nullable=False),
+    Column("email", String(320), nullable=False),
+    Column("callback_url", Text, nullable=False),
+    Column("scope", Text, nullable=False),
+    Column("state", Text, nullable=True),
+    Column("outcome", String(32), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("tries", Integer, nullable=False),
+    Column("sync_failures", Integer, nullable=False),
+    Column("account_id", ID, ForeignKey("accounts.id"), nullable=True),
+    Column("job_id", ID, nullable=True),
+    Column("finished_at", UTCDateTime, nullable=True),
+    # Earlier grants of the same person through the same service account are found by this.
+    Index("ix_delegation_requests_account_email", "service_account_id", "email", "outcome"),
+)

@@ -8,6 +8,7 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from horae.db import availability_repositories as ar
+from horae.db import enterprise_repositories as xr
 from horae.db import event_repositories as er
 from horae.db import repositories as r
 from horae.ports import JobQueue
@@ -32,6 +33,8 @@ class SqlUnitOfWork:
     deliveries: er.DeliveryRepository
     availability_rules: ar.AvailabilityRuleRepository
     available_periods: ar.AvailablePeriodRepository
+    service_accounts: xr.ServiceAccountRepository
+    delegation_requests: xr.DelegationRequestRepository
 
     def __init__(self, session_factory: sessionmaker[Session], queue: JobQueue) -> None:
         self._session_factory = session_factory
@@ -56,6 +59,8 @@ class SqlUnitOfWork:
         self.deliveries = er.DeliveryRepository(s)
         self.availability_rules = ar.AvailabilityRuleRepository(s)
         self.available_periods = ar.AvailablePeriodRepository(s)
+        self.service_accounts = xr.ServiceAccountRepository(s)
+        self.delegation_requests = xr.DelegationRequestRepository(s)
         return self
 
     def __exit__(

@@ -17,11 +17,15 @@ class Credentials:
 
     def connection(self, profile: Profile) -> Connection:
         """What a provider needs to reach this profile's service (empty for built-in profiles)."""
+        return self.open(profile.id, profile.connection, profile.sealed_credentials)
+
+    def open(self, label: str, settings: dict[str, str] | None, sealed: str | None) -> Connection:
+        """A connection from plain settings and sealed secrets (a profile's, or a service account's)."""
         secrets: dict[str, str] = {}
-        if profile.sealed_credentials:
-            opened = json.loads(self._box.open(profile.sealed_credentials))
+        if sealed:
+            opened = json.loads(self._box.open(sealed))
             secrets = {str(k): str(v) for k, v in opened.items()}
-        return Connection(profile.id, dict(profile.connection or {}), secrets)
+        return Connection(label, dict(settings or {}), secrets)
 
     def seal(self, secrets: dict[str, str]) -> str:
         return self._box.seal(json.dumps(secrets, sort_keys=True))

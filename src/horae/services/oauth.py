@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -74,9 +74,12 @@ class OAuthService:
 
     # --- authorize ---------------------------------------------------------------------------
 
-    def check_authorize(self, params: Mapping[str, str]) -> AuthorizeRequest:
+    def check_authorize(
+        self, params: Mapping[str, str], parse_scope: Callable[[str], tuple[str, ...]] = scopes.parse
+    ) -> AuthorizeRequest:
         """Validate authorize parameters (RFC 6749 §4.1.2.1): client and redirect problems are shown
-        to the person (InvalidRequest); every other problem goes back to the client (OAuthRedirect)."""
+        to the person (InvalidRequest); every other problem goes back to the client (OAuthRedirect).
+        `parse_scope` raises ValueError naming an unknown word (Enterprise Connect has its own words)."""
         client_id = params.get("client_id", "")
         redirect_uri = params.get("redirect_uri", "")
         with self._uow() as uow:
@@ -91,8 +94,8 @@ class OAuthService:
         if params.get("response_type") != "code":
             raise OAuthRedirect("unsupported_response_type", "response_type must be code", redirect_uri, state)
         try:
-            words = scopes.parse(params.get("scope", ""))
-        except scopes.UnknownScope as exc:
+            words = parse_scope(params.get("scope", ""))
+        except ValueError as exc:
             raise OAuthRedirect("invalid_scope", f"unknown scope {exc}", redirect_uri, state) from exc
         if not words:
             raise OAuthRedirect("invalid_scope", "scope must be specified", redirect_uri, state)
@@ -100,21 +103,20 @@ class OAuthService:
 
     def issue_code(self, request: AuthorizeRequest, account_id: str) -> str:
         """The person agreed: a single-use code for the client (stored only as a digest)."""
+        with self._uow() as uow:
+            code = self.add_code(uow, request.application_id, account_id, request.redirect_uri, request.scope_text)
+            uow.commit()
+        return code
+
+    def add_code(self, uow: UnitOfWork, application_id: str, account_id: str, redirect_uri: str, scope: str) -> str:
+        """A single-use code in `uow`, exchanged at /oauth/token with exactly this redirect_uri."""
         code = ids.new_authorization_code()
         now = self._clock.now()
-        with self._uow() as uow:
-            uow.codes.add(
-                AuthorizationCode(
-                    ids.digest(code),
-                    request.application_id,
-                    account_id,
-                    request.redirect_uri,
-                    request.scope_text,
-                    now + CODE_LIFETIME,
-                    now,
-                )
+        uow.codes.add(
+            AuthorizationCode(
+                ids.digest(code), application_id, account_id, redirect_uri, scope, now + CODE_LIFETIME, now
             )
-            uow.commit()
+        )
         return code
 
     # --- token endpoint ----------------------------------------------------------------------

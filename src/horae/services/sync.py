@@ -59,6 +59,15 @@ class _Pulled:
     full: bool
 
 
+@dataclass(frozen=True)
+class PulledProfile:
+    """A first sync read from the service (CalendarSync.first_pull), to be stored with keep_first."""
+
+    calendars: list[_Pulled]
+    window: tuple[datetime, datetime]
+    now: datetime
+
+
 class CalendarSync:
     """The sync and provider-write jobs, and the calls that queue them."""
 
@@ -117,6 +126,31 @@ class CalendarSync:
         if not self._current(stored, job_id):
             return  # superseded while talking to the service: the newer job will do it
         assert stored is not None
+        self._store(uow, stored, conn, pulled, window, now)
+
+    def first_pull(self, provider_key: str, conn: Connection) -> PulledProfile:
+        """Everything a profile not yet stored has in the sync window (Enterprise Connect reads a person's
+        calendars before keeping their account); ProviderError when the service cannot say."""
+        now = self._clock.now()
+        window = sync_policy.window(now, self.options.days_back, self.options.days_ahead)
+        holder = Profile("", "", "", "", provider_key, "", sync_policy.PENDING, now)
+        return PulledProfile(self._pull(holder, conn, [], window, now), window, now)
+
+    def keep_first(self, uow: UnitOfWork, profile: Profile, conn: Connection, first: PulledProfile) -> None:
+        """Store a first_pull for a profile just added to `uow`: its calendars, events and state (active,
+        with profile_initial_sync_completed), and its next sync job."""
+        uow.flush()
+        self._store(uow, profile, conn, first.calendars, first.window, first.now)
+
+    def _store(
+        self,
+        uow: UnitOfWork,
+        stored: Profile,
+        conn: Connection,
+        pulled: list[_Pulled],
+        window: tuple[datetime, datetime],
+        now: datetime,
+    ) -> None:
         current = apply_calendars(uow, self._clock, stored, [p.remote for p in pulled])
         uow.flush()  # new calendars exist before their events
         changed: list[Event] = []
@@ -130,10 +164,7 @@ class CalendarSync:
         outcome = sync_policy.succeeded(self._state(stored), now, self.options.poll_every)
         stored.last_error = ""
         self._settle(uow, stored, conn, outcome)
-        log.info(
-            "profile synced",
-            extra={"profile_id": stored.id, "calendars": len(current), "changed": len(changed), "job_id": job_id},
-        )
+        log.info("profile synced", extra={"profile_id": stored.id, "calendars": len(current), "changed": len(changed)})
 
     def given_up(self, uow: UnitOfWork, payload: dict[str, Any]) -> None:
         """A sync job failed for good (a bug, or its workers died): keep the chain going, an hour on."""

@@ -8,7 +8,7 @@ from starlette.concurrency import run_in_threadpool
 
 from horae.api import body, openapi
 from horae.api.auth import AccountAccess, container
-from horae.api.routes.oauth import NO_STORE, token_body
+from horae.api.routes.oauth import NO_STORE, token_json
 from horae.api.schemas.calendars import (
     ApplicationCalendarRequest,
     CalendarList,
@@ -64,6 +64,6 @@ async def application_calendar(request: Request) -> JSONResponse:
     grant = await run_in_threadpool(
         container(request).calendars.application_calendar, req.client_id, req.client_secret, req.application_calendar_id
     )
-    response = token_body(grant).model_dump(mode="json")
+    response = token_json(grant)
     response["application_calendar_id"] = req.application_calendar_id
     return JSONResponse(response, headers=NO_STORE)

@@ -26,12 +26,14 @@ async def _oauth_body(request: Request, model: type[body.M]) -> body.M:
 
 def token_body(grant: TokenGrant) -> TokenResponse:
     linking = grant.linking_profile
+    service = grant.account_id.startswith("ser_")  # Enterprise Connect's service-account tokens
     return TokenResponse(
         access_token=grant.access_token,
         expires_in=grant.expires_in,
         refresh_token=grant.refresh_token,
         scope=grant.scope,
-        account_id=grant.account_id,
+        account_id=None if service else grant.account_id,
+        service_account_id=grant.account_id if service else None,
         sub=grant.account_id,
         linking_profile=LinkingProfile(
             provider_name=linking.provider_name, profile_id=linking.id, profile_name=linking.name
@@ -39,6 +41,13 @@ def token_body(grant: TokenGrant) -> TokenResponse:
         if linking
         else None,
     )
+
+
+def token_json(grant: TokenGrant) -> dict[str, object]:
+    """The token response as sent: `account_id` or `service_account_id`, whichever the token is for."""
+    shaped = token_body(grant)
+    unset = {name for name in ("account_id", "service_account_id") if getattr(shaped, name) is None}
+    return shaped.model_dump(mode="json", exclude=unset)
 
 
 @router.post(
@@ -62,7 +71,7 @@ async def token(request: Request) -> JSONResponse:
         raise OAuthError("invalid_request", "grant_type must be specified")
     else:
         raise OAuthError("unsupported_grant_type", f"grant_type {req.grant_type!r} is not supported")
-    return JSONResponse(token_body(grant).model_dump(mode="json"), headers=NO_STORE)
+    return JSONResponse(token_json(grant), headers=NO_STORE)
 
 
 @router.post(

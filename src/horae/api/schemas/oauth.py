@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 
 class _Loose(BaseModel):
@@ -39,6 +39,7 @@ class TokenResponse(BaseModel):
     expires_in: int
     refresh_token: str
     scope: str
-    account_id: str
+    account_id: str | None = Field(None, description="Account tokens (acc_, res_, apc_)")
+    service_account_id: str | None = Field(None, description="Service-account tokens (Enterprise Connect)")
     sub: str
     linking_profile: LinkingProfile | None = None

@@ -9,7 +9,7 @@ import secrets
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from datetime import datetime
-from urllib.parse import quote, unquote, urlsplit
+from urllib.parse import quote, unquote, urljoin, urlsplit
 
 import httpx
 
@@ -22,6 +22,7 @@ from horae.errors import (
     ProviderUnavailable,
     RemoteConflict,
     SyncCursorExpired,
+    UnknownUser,
 )
 from horae.ports import Connection, Linked, ProviderCalendar, ProviderChanges, RemoteItem, WriteResult
 from horae.providers.calendars.caldav_client import CalDAVClient
@@ -53,6 +54,7 @@ APP_PASSWORD_HINTS = {
 }
 GENERIC_HINT = "the server refused the user name and password; check them (some services need an app password)"
 MULTIGET_CHUNK = 200
+DEFAULT_HOME_TEMPLATE = "/{local_part}/"  # Radicale's layout: one collection per user name
 MAX_SYNC_ROUNDS = 1000  # a 507-truncated sync continues from the new token; this bounds a misbehaving server
 # A calendar named like one of these is the profile's primary; otherwise the first one the server lists.
 DEFAULT_NAMES = frozenset({"calendar", "calendars", "default", "home", "personal", "events", "kalender"})
@@ -232,9 +234,47 @@ class CalDAVProvider:
                 client.delete(remote_id)
 
     def _client(self, conn: Connection) -> CalDAVClient:
+        settings = conn.settings
         return CalDAVClient(
-            self._http, conn.settings["server_url"], conn.settings.get("username", ""), conn.secrets.get("password", "")
+            self._http,
+            settings["server_url"],
+            settings.get("username", ""),
+            conn.secrets.get("password", ""),
+            home=settings.get("home_url") or None,
         )
+
+    # --- Enterprise Connect ------------------------------------------------------------------------------
+
+    def link_admin(self, form: dict[str, str]) -> Linked:
+        """A service user that can reach every person's calendars: checked like any CalDAV account, and kept
+        with the template that names each person's calendar home (`{local_part}` and `{email}`)."""
+        template = form.get("home_template", "").strip() or DEFAULT_HOME_TEMPLATE
+        if "{local_part}" not in template and "{email}" not in template:
+            raise InvalidRequest.single(
+                "home_template", "errors.invalid", "the template must contain {local_part} or {email}"
+            )
+        linked = self.link(form)
+        return Linked(linked.profile_name, {**linked.settings, "home_template": template}, linked.secrets)
+
+    def delegate(self, admin: Connection, email: str) -> Connection:
+        local_part = email.split("@", 1)[0]
+        path = admin.settings.get("home_template", DEFAULT_HOME_TEMPLATE).format(
+            local_part=quote(local_part, safe=""), email=quote(email, safe="@")
+        )
+        person = Connection(
+            admin.profile_id,
+            {**admin.settings, "home_url": urljoin(admin.settings["server_url"], path)},
+            dict(admin.secrets),
+        )
+        client = self._client(person)
+        with _mapped(f"reaching the calendars of {email}"):
+            try:
+                client.calendars(versions=False)
+            except CalDAVError as exc:
+                if exc.status == 404:
+                    raise UnknownUser(f"the CalDAV server has no calendar home for {email}") from exc
+                raise
+        return person
 
 
 # --- helpers ---------------------------------------------------------------------------------------------

@@ -52,13 +52,17 @@ class CalDAVClient:
             any URL on it that names or leads to the user's principal.
         username: the account's login, sent with basic auth.
         password: its password (or app-specific password).
+        home: the calendar home to use instead of discovering the user's own (a service user reaching
+            another person's calendars, Enterprise Connect).
     """
 
-    def __init__(self, http: httpx.Client, base_url: str, username: str, password: str) -> None:
+    def __init__(
+        self, http: httpx.Client, base_url: str, username: str, password: str, home: str | None = None
+    ) -> None:
         self._http = http
         self.base_url = base_url
         self._auth = httpx.BasicAuth(username, password)
-        self._home: str | None = None
+        self._home: str | None = home
 
     def principal(self) -> str:
         """The current user's principal href (RFC 5397), found from the base URL."""
