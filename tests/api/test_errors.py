@@ -40,6 +40,7 @@ EXPECTED: dict[type[e.HoraeError], tuple[Callable[[], e.HoraeError], int, str, d
     e.ProviderAuthRejected: (lambda: e.ProviderAuthRejected("401 from the server"), 502, "bad_gateway", {}),
     e.SyncCursorExpired: (lambda: e.SyncCursorExpired("sync token gone"), 502, "bad_gateway", {}),
     e.RemoteConflict: (lambda: e.RemoteConflict("412 Precondition Failed"), 502, "bad_gateway", {}),
+    e.UnknownUser: (lambda: e.UnknownUser("no calendar home for carol"), 502, "bad_gateway", {}),
     e.ProviderUnavailable: (
         lambda: e.ProviderUnavailable("429 from the server", 30),
         503,
