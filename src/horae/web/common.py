@@ -7,12 +7,13 @@ from typing import Annotated
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from fastapi import FastAPI, Form, Request
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from starlette.concurrency import run_in_threadpool
 
 from horae.api.auth import container
+from horae.errors import OAuthRedirect
 from horae.services.accounts import SignedIn
 from horae.web import csrf
 
@@ -65,3 +66,11 @@ async def start_session(request: Request, person: SignedIn) -> None:
     token = await run_in_threadpool(container(request).accounts.start_session, person.person.id)
     request.session.clear()
     request.session["sid"] = token
+
+
+def back_to_client(exc: OAuthRedirect) -> RedirectResponse:
+    """An authorize-request problem reported to the (already validated) redirect_uri, RFC 6749 §4.1.2.1."""
+    target = with_query(
+        exc.redirect_uri, {"error": exc.error, "error_description": exc.description, "state": exc.state}
+    )
+    return RedirectResponse(target, status_code=303)

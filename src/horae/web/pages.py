@@ -14,7 +14,16 @@ from horae.errors import AuthenticationFailed, InvalidRequest, OAuthRedirect
 from horae.services.accounts import SignedIn
 from horae.services.oauth import AuthorizeRequest
 from horae.web import csrf
-from horae.web.common import FormField, error_page, forbidden, render, signed_in, start_session, with_query
+from horae.web.common import (
+    FormField,
+    back_to_client,
+    error_page,
+    forbidden,
+    render,
+    signed_in,
+    start_session,
+    with_query,
+)
 
 router = APIRouter(include_in_schema=False)
 
@@ -27,10 +36,7 @@ async def _check(request: Request, query: str) -> AuthorizeRequest | Response:
     except InvalidRequest as exc:
         return error_page(request, exc.message, 400)
     except OAuthRedirect as exc:
-        target = with_query(
-            exc.redirect_uri, {"error": exc.error, "error_description": exc.description, "state": exc.state}
-        )
-        return RedirectResponse(target, status_code=303)
+        return back_to_client(exc)
 
 
 @router.get("/oauth/authorize")
