@@ -118,7 +118,7 @@ class CalendarSync:
         now = self._clock.now()
         window = sync_policy.window(now, self.options.days_back, self.options.days_ahead)
         try:
-            pulled = self._pull(profile, conn, calendars, window, now)
+            pulled = self._pull(profile.provider_key, conn, calendars, window, now)
         except ProviderError as exc:
             self._store_failure(uow, profile.id, job_id, conn, exc)
             return
@@ -133,8 +133,7 @@ class CalendarSync:
         calendars before keeping their account); ProviderError when the service cannot say."""
         now = self._clock.now()
         window = sync_policy.window(now, self.options.days_back, self.options.days_ahead)
-        holder = Profile("", "", "", "", provider_key, "", sync_policy.PENDING, now)
-        return PulledProfile(self._pull(holder, conn, [], window, now), window, now)
+        return PulledProfile(self._pull(provider_key, conn, [], window, now), window, now)
 
     def keep_first(self, uow: UnitOfWork, profile: Profile, conn: Connection, first: PulledProfile) -> None:
         """Store a first_pull for a profile just added to `uow`: its calendars, events and state (active,
@@ -184,13 +183,13 @@ class CalendarSync:
 
     def _pull(
         self,
-        profile: Profile,
+        provider_key: str,
         conn: Connection,
         calendars: list[Calendar],
         window: tuple[datetime, datetime],
         now: datetime,
     ) -> list[_Pulled]:
-        provider = self._providers(profile.provider_key)
+        provider = self._providers(provider_key)
         stored = {c.remote_id: c for c in calendars}
         pulled = []
         for remote in provider.calendars(conn):
