@@ -345,6 +345,7 @@ class AvailablePeriodRepository(Protocol):
 
 class DelegationRequestRepository(Repository[DelegationRequest], Protocol):
     def granted_before(self, service_account_id: str, email: str) -> DelegationRequest | None: ...
+    def lock_service_account(self, service_account_id: str) -> None: ...
 
 
 class UnitOfWork(Protocol):

@@ -262,6 +262,37 @@ def test_a_callback_receiver_that_is_down_gets_the_outcome_later_once(
     assert len(outcome(sender, app)) == 3  # delivered: no more attempts
 
 
+def test_two_workers_granting_the_same_new_person_make_one_account(
+    monkeypatch: pytest.MonkeyPatch,
+    client: TestClient,
+    container: Container,
+    app: NewCredentials,
+    org: Organization,
+    sender: RecordingSender,
+) -> None:
+    """While one worker reads a new person's calendars, another worker grants the same person and creates
+    their account: the first must then grant that account rather than create a second one."""
+    token = service_token(client, container, app, org)
+    first_pull = container.sync.first_pull
+    interleaved: list[str] = []
+
+    def other_worker_meanwhile(*args: Any, **kwargs: Any) -> Any:
+        result = first_pull(*args, **kwargs)
+        if not interleaved:
+            interleaved.extend(container.runner.run(job_id) for job_id in container.runner.due())
+        return result
+
+    monkeypatch.setattr(container.sync, "first_pull", other_worker_meanwhile)
+    batch = [
+        {"email": "alice@example.com", "callback_url": f"{CALLBACK}?n={n}", "scope": "read_events"} for n in (1, 2)
+    ]
+    assert ask(client, token, service_account_authorizations=batch).status_code == 202
+    assert "done" in interleaved  # the second request was decided while the first was reading
+    subs = {exchange(client, app, outcome(sender, app, f"{CALLBACK}?n={n}")[0]["code"], f"{CALLBACK}?n={n}")
+            .json()["sub"] for n in (1, 2)}  # fmt: skip
+    assert len(subs) == 1
+
+
 def test_pycronofy_asks_for_delegated_access(
     monkeypatch: pytest.MonkeyPatch,
     client: TestClient,

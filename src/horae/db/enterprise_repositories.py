@@ -26,3 +26,8 @@ class DelegationRequestRepository(_Repository[DelegationRequest]):
             .limit(1)
         )
         return self.session.scalars(query).first()
+
+    def lock_service_account(self, service_account_id: str) -> None:
+        """Hold the service account's row until the transaction ends, so two workers granting the same new
+        person decide one after the other and the second finds the first one's account."""
+        self.session.execute(select(t.accounts.c.id).where(t.accounts.c.id == service_account_id).with_for_update())

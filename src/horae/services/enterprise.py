@@ -220,8 +220,13 @@ class EnterpriseService:
         except ProviderError as exc:
             self._failed_try(uow, request.id, str(exc), first_sync=True)
             return
+        uow.delegation_requests.lock_service_account(account.id)
         stored = uow.delegation_requests.get(request.id)
         if stored is None or stored.outcome != ec.PENDING:
+            return
+        earlier = uow.delegation_requests.granted_before(account.id, request.email)
+        if earlier is not None and earlier.account_id is not None:
+            self._grant(uow, stored.id, earlier.account_id)  # another worker made their account meanwhile
             return
         profile = self._keep_person(uow, account, stored, provider.provider_name, person)
         self._sync.keep_first(uow, profile, person, first)
