@@ -40,6 +40,7 @@ from horae.services.identity import REVOKE_PROFILE, IdentityService
 from horae.services.jobs import JobHandler, JobRunner
 from horae.services.managed_availability import ManagedAvailabilityService
 from horae.services.oauth import OAuthService
+from horae.services.permissions import PermissionService
 from horae.services.push import PushService
 from horae.services.sync import CalendarSync, SyncOptions
 from horae.settings import Settings
@@ -154,6 +155,7 @@ def _wire(settings: Settings, clock: Clock | None) -> tuple[Container, Huey]:
         connections=connections,
         callbacks=callbacks,
         enterprise=enterprise,
+        permissions=PermissionService(uow, clock),
         identity=identity,
         runner=runner,
         rate_limiter=_rate_limiter(settings),

@@ -18,6 +18,7 @@ from horae.services.identity import IdentityService
 from horae.services.jobs import JobRunner
 from horae.services.managed_availability import ManagedAvailabilityService
 from horae.services.oauth import OAuthService
+from horae.services.permissions import PermissionService
 from horae.services.push import PushService
 from horae.services.sync import CalendarSync
 from horae.settings import Settings
@@ -44,6 +45,7 @@ class Container:
     connections: ConnectionService
     callbacks: Callbacks
     enterprise: EnterpriseService
+    permissions: PermissionService
     runner: JobRunner
     rate_limiter: RateLimiter
     background: Background

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from types import TracebackType
@@ -13,6 +13,7 @@ from horae.domain.enterprise import DelegationRequest, ServiceAccount
 from horae.domain.events import BusyRow, Event, SeriesRow
 from horae.domain.managed import AvailabilityRule, AvailablePeriod
 from horae.domain.paging import Selection, Window
+from horae.domain.permissions import CalendarPermission, PermissionRequest
 from horae.domain.push import Channel, Delivery, DeliveryAttempt
 from horae.domain.remote import RemoteEvent
 
@@ -346,6 +347,13 @@ class AvailablePeriodRepository(Protocol):
 class DelegationRequestRepository(Repository[DelegationRequest], Protocol):
     def granted_before(self, service_account_id: str, email: str) -> DelegationRequest | None: ...
     def lock_service_account(self, service_account_id: str) -> None: ...
+    def granted_to(self, account_id: str, application_id: str) -> DelegationRequest | None: ...
+
+
+class CalendarPermissionRepository(Protocol):
+    def unrestricted(self, application_id: str, calendar_ids: Collection[str]) -> set[str]: ...
+    def grant(self, item: CalendarPermission) -> None: ...
+    def revoke(self, application_id: str, calendar_ids: Collection[str]) -> None: ...
 
 
 class UnitOfWork(Protocol):
@@ -387,6 +395,10 @@ class UnitOfWork(Protocol):
     def service_accounts(self) -> Repository[ServiceAccount]: ...
     @property
     def delegation_requests(self) -> DelegationRequestRepository: ...
+    @property
+    def calendar_permissions(self) -> CalendarPermissionRepository: ...
+    @property
+    def permission_requests(self) -> Repository[PermissionRequest]: ...
 
     def __enter__(self) -> Self: ...
     def __exit__(

@@ -25,6 +25,7 @@ from tests.radicale_org import SERVICE_PASSWORD, SERVICE_USER, Organization, sta
 
 CALLBACK = "https://app.example/enterprise/callback"
 DOWN = WebhookResponse(503, 2, "", "down for maintenance")
+SERVICE_SCOPE = "service_account/accounts/manage service_account/resources/manage"
 
 
 @pytest.fixture
@@ -52,7 +53,9 @@ def app(container: Container) -> NewCredentials:
     return make_app(container, "Scheduler")
 
 
-def admin_authorizes(client: TestClient, container: Container, app: NewCredentials, org: Organization) -> str:
+def admin_authorizes(
+    client: TestClient, container: Container, app: NewCredentials, org: Organization, scope: str = SERVICE_SCOPE
+) -> str:
     """The administrator signs in on the Enterprise Connect page and connects Radicale; returns the code."""
     container.accounts.sign_up("admin@example.com", "correct horse battery", "Admin")
     query = urlencode(
@@ -60,7 +63,7 @@ def admin_authorizes(client: TestClient, container: Container, app: NewCredentia
             "response_type": "code",
             "client_id": app.application.client_id,
             "redirect_uri": REDIRECT,
-            "scope": "service_account/accounts/manage service_account/resources/manage",
+            "scope": scope,
             "delegated_scope": "read_events create_event",
             "state": "admin-state",
         }
@@ -101,10 +104,12 @@ def exchange(client: TestClient, app: NewCredentials, code: str, redirect_uri: s
     return client.post("/oauth/token", json=body)
 
 
-def service_token(client: TestClient, container: Container, app: NewCredentials, org: Organization) -> str:
-    token = exchange(client, app, admin_authorizes(client, container, app, org), REDIRECT).json()
+def service_token(
+    client: TestClient, container: Container, app: NewCredentials, org: Organization, scope: str = SERVICE_SCOPE
+) -> str:
+    token = exchange(client, app, admin_authorizes(client, container, app, org, scope), REDIRECT).json()
     assert token["service_account_id"].startswith("ser_") and "account_id" not in token
-    assert token["scope"] == "service_account/accounts/manage service_account/resources/manage"
+    assert token["scope"] == scope
     return str(token["access_token"])
 
 
@@ -154,6 +159,13 @@ def test_an_administrator_grants_access_and_each_request_reports_its_outcome(
         "/v1/events", params={"tzid": "Etc/UTC"}, headers={"Authorization": f"Bearer {alice['access_token']}"}
     )
     assert [e["summary"] for e in read.json()["events"]] == ["Team sync"]
+    [calendar] = client.get("/v1/calendars", headers={"Authorization": f"Bearer {alice['access_token']}"}).json()[
+        "calendars"
+    ]
+    elevate = {"permissions": [{"calendar_id": calendar["calendar_id"], "permission_level": "unrestricted"}]}
+    refused = client.post("/v1/permissions", json=elevate, headers={"Authorization": f"Bearer {alice['access_token']}"})
+    assert refused.status_code == 403  # the administrator granted no unrestricted_access
+    assert client.post("/v1/permissions", json=elevate, headers=service).status_code == 403
 
     # No such person on the server.
     assert (
@@ -313,6 +325,30 @@ def test_pycronofy_asks_for_delegated_access(
     [batched] = outcome(sender, app, f"{CALLBACK}?b")
     assert batched["error"] == "unknown_user" and batched["state"] == "batch"  # the batch's state, per entry
     assert sdk.resources() == [{"email": "boardroom@example.com", "name": "Board room"}]
+
+
+def test_unrestricted_access_granted_by_the_administrator_is_accepted_at_once(
+    monkeypatch: pytest.MonkeyPatch,
+    client: TestClient,
+    container: Container,
+    app: NewCredentials,
+    org: Organization,
+    sender: RecordingSender,
+) -> None:
+    token = service_token(client, container, app, org, "service_account/accounts/unrestricted_access")
+    assert ask(client, token, email="alice@example.com", callback_url=CALLBACK, scope="read_events").status_code == 202
+    [granted] = outcome(sender, app)
+    alice = exchange(client, app, granted["code"], CALLBACK).json()
+    monkeypatch.setattr(pycronofy.request_handler, "requests", _ViaTestClient(client))
+    sdk = pycronofy.Client(
+        client_id=app.application.client_id, client_secret=app.client_secret, access_token=alice["access_token"]
+    )
+    sdk.request_handler.base_url = str(client.base_url).rstrip("/")
+    [calendar] = sdk.list_calendars()
+    assert calendar["permission_level"] == "sandbox"
+    wanted = [{"calendar_id": calendar["calendar_id"], "permission_level": "unrestricted"}]
+    assert sdk.elevated_permissions(wanted, redirect_uri="https://app.example/back") == {"accepted": True}
+    assert sdk.list_calendars()[0]["permission_level"] == "unrestricted"
 
 
 class _ViaTestClient:

@@ -27,6 +27,7 @@ from horae.api.routes import (
 from horae.container import Container
 from horae.web import connect, pages, relink
 from horae.web import enterprise as enterprise_pages
+from horae.web import permissions as permission_pages
 from horae.web.common import mount_static
 
 
@@ -67,7 +68,14 @@ def create_app(container: Container) -> FastAPI:
         enterprise,
     ]
     routers = [module.router for module in api]
-    for router in [*routers, pages.router, relink.router, connect.router, enterprise_pages.router]:
+    for router in [
+        *routers,
+        pages.router,
+        relink.router,
+        connect.router,
+        enterprise_pages.router,
+        permission_pages.router,
+    ]:
         app.include_router(router)
     mount_static(app)
     app.add_middleware(

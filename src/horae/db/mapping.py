@@ -6,7 +6,7 @@ from sqlalchemy import Table
 from sqlalchemy.orm import registry
 
 from horae.db import tables
-from horae.domain import enterprise, events, managed, model, push
+from horae.domain import enterprise, events, managed, model, permissions, push
 
 mapper_registry = registry()
 _started = False
@@ -37,6 +37,8 @@ def start_mappers() -> None:
         (managed.AvailablePeriod, tables.available_periods),
         (enterprise.ServiceAccount, tables.service_accounts),
         (enterprise.DelegationRequest, tables.delegation_requests),
+        (permissions.CalendarPermission, tables.calendar_permissions),
+        (permissions.PermissionRequest, tables.permission_requests),
     ]
     for entity, table in pairs:
         mapper_registry.map_imperatively(entity, table)

@@ -398,3 +398,26 @@ delegation_requests = Table(
     # Earlier grants of the same person through the same service account are found by this.
     Index("ix_delegation_requests_account_email", "service_account_id", "email", "outcome"),
 )
+
+calendar_permissions = Table(
+    "calendar_permissions",
+    metadata,
+    # A row means unrestricted: the application may change external events of the calendar.
+    Column("calendar_id", ID, ForeignKey("calendars.id"), primary_key=True),
+    Column("application_id", ID, ForeignKey("applications.id"), primary_key=True),
+    Column("granted_at", UTCDateTime, nullable=False),
+)
+
+permission_requests = Table(
+    "permission_requests",
+    metadata,
+    Column("id", ID, primary_key=True),
+    Column("account_id", ID, ForeignKey("accounts.id"), nullable=False),
+    Column("application_id", ID, ForeignKey("applications.id"), nullable=False),
+    Column("calendar_ids", JSON, nullable=False),
+    Column("redirect_uri", Text, nullable=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("expires_at", UTCDateTime, nullable=False),
+    Column("outcome", String(32), nullable=False),
+    Column("decided_at", UTCDateTime, nullable=True),
+)

@@ -35,6 +35,8 @@ class SqlUnitOfWork:
     available_periods: ar.AvailablePeriodRepository
     service_accounts: xr.ServiceAccountRepository
     delegation_requests: xr.DelegationRequestRepository
+    calendar_permissions: xr.CalendarPermissionRepository
+    permission_requests: xr.PermissionRequestRepository
 
     def __init__(self, session_factory: sessionmaker[Session], queue: JobQueue) -> None:
         self._session_factory = session_factory
@@ -61,6 +63,8 @@ class SqlUnitOfWork:
         self.available_periods = ar.AvailablePeriodRepository(s)
         self.service_accounts = xr.ServiceAccountRepository(s)
         self.delegation_requests = xr.DelegationRequestRepository(s)
+        self.calendar_permissions = xr.CalendarPermissionRepository(s)
+        self.permission_requests = xr.PermissionRequestRepository(s)
         return self
 
     def __exit__(

@@ -36,12 +36,15 @@ class CalendarService:
         self._apps = applications
         self._oauth = oauth
 
-    def list(self, ctx: AccessContext) -> tuple[list[Calendar], dict[str, Profile]]:
-        """The account's calendars, with their profiles by id."""
+    def list(self, ctx: AccessContext) -> tuple[list[Calendar], dict[str, Profile], set[str]]:
+        """The account's calendars, with their profiles by id, and those where the caller has unrestricted
+        permission."""
         _need_any(ctx, "list_calendars", "read_events", "read_free_busy", "create_event")
         with self._uow() as uow:
             profiles = {p.id: p for p in uow.profiles.for_account(ctx.account_id)}
-            return uow.calendars.for_account(ctx.account_id), profiles
+            calendars = uow.calendars.for_account(ctx.account_id)
+            unrestricted = uow.calendar_permissions.unrestricted(ctx.application_id, [c.id for c in calendars])
+            return calendars, profiles, unrestricted
 
     def create(self, ctx: AccessContext, profile_id: str, name: str, color: str | None) -> tuple[Calendar, Profile]:
         ctx.require("create_calendar")

@@ -108,9 +108,11 @@ class EventService:
             if data.event_id:
                 event = uow.events.managed(calendar.id, ctx.application_id, data.event_id)
             else:
-                # Editing an event the application does not manage needs `unrestricted` permission,
-                # which no calendar grants yet.
-                raise PermissionDenied("editing external events needs unrestricted permission on the calendar")
+                found = uow.events.by_uid(data.event_uid or "")
+                event = found if found is not None and found.calendar_id == calendar.id and not found.deleted else None
+                self._may_change(uow, ctx, calendar.id, event, "editing")
+                if event is None:
+                    raise NotFound(f"no event {data.event_uid} in calendar {calendar_id}")
             if event is None:
                 event = Event(
                     id=ids.new_id("evr"),
@@ -146,8 +148,8 @@ class EventService:
             else:
                 found = uow.events.by_uid(event_uid or "")
                 event = found if found is not None and found.calendar_id == calendar.id else None
-                if event is not None and event.application_id != ctx.application_id:
-                    raise PermissionDenied("deleting external events needs unrestricted permission on the calendar")
+                if event is not None:
+                    self._may_change(uow, ctx, calendar.id, event, "deleting")
             if event is None or event.deleted:
                 return  # deleting what is not there is done already
             self._remove(uow, event, ctx.application_id)
@@ -223,8 +225,8 @@ class EventService:
                 series = recurrence.split_uid(event_uid or "")
                 found = uow.events.by_uid(series[0]) if series else None
                 master = found if found is not None and found.calendar_id == calendar.id else None
-                if master is not None and master.application_id != ctx.application_id:
-                    raise PermissionDenied("changing external events needs unrestricted permission on the calendar")
+                if master is not None:
+                    self._may_change(uow, ctx, calendar.id, master, "changing")
                 instance = instance or event_uid
             if master is None or master.deleted or not recurrence.is_series(master):
                 if data is None:
@@ -250,6 +252,15 @@ class EventService:
             self._notifier.event_changed(uow, master, ctx.application_id)
             uow.commit()
             return master
+
+    @staticmethod
+    def _may_change(uow: UnitOfWork, ctx: AccessContext, calendar_id: str, event: Event | None, doing: str) -> None:
+        """An application changes the events it manages; others (external events, or events it cannot see)
+        only where the calendar granted it unrestricted permission (`POST /v1/permissions`)."""
+        if event is not None and event.application_id == ctx.application_id:
+            return
+        if not uow.calendar_permissions.unrestricted(ctx.application_id, [calendar_id]):
+            raise PermissionDenied(f"{doing} external events needs unrestricted permission on the calendar")
 
     def _remove(self, uow: UnitOfWork, event: Event, changed_by: str | None) -> None:
         event.deleted = True

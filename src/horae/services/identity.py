@@ -22,6 +22,7 @@ class Identity:
     profiles: list[Profile]
     calendars: list[Calendar]
     scope: str
+    unrestricted: frozenset[str] = frozenset()  # calendars where the caller may change external events
 
     def calendars_of(self, profile_id: str) -> list[Calendar]:
         return [c for c in self.calendars if c.profile_id == profile_id]
@@ -41,7 +42,8 @@ class IdentityService:
                 raise AuthenticationFailed("account no longer exists")
             profiles = uow.profiles.for_account(account.id)
             calendars = uow.calendars.for_account(account.id)
-        return Identity(account, profiles, calendars, ctx.scope)
+            unrestricted = uow.calendar_permissions.unrestricted(ctx.application_id, [c.id for c in calendars])
+        return Identity(account, profiles, calendars, ctx.scope, frozenset(unrestricted))
 
     def profiles_of(self, account_id: str) -> list[Profile]:
         """The account's calendar connections, oldest first (for its own pages)."""

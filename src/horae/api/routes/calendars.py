@@ -28,8 +28,11 @@ router = APIRouter(tags=["Calendars"])
     openapi_extra=openapi.account_token("list_calendars"),
 )
 async def list_calendars(request: Request, ctx: AccountAccess) -> CalendarList:
-    calendars, profiles = await run_in_threadpool(container(request).calendars.list, ctx)
-    return CalendarList(sub=ctx.account_id, calendars=[calendar_info(c, profiles[c.profile_id]) for c in calendars])
+    calendars, profiles, unrestricted = await run_in_threadpool(container(request).calendars.list, ctx)
+    return CalendarList(
+        sub=ctx.account_id,
+        calendars=[calendar_info(c, profiles[c.profile_id], c.id in unrestricted) for c in calendars],
+    )
 
 
 @router.post(

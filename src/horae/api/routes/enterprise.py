@@ -1,5 +1,5 @@
-"""Enterprise Connect's API: `POST /v1/service_account_authorizations` and `GET /v1/resources`, both with
-a service account's token."""
+"""Enterprise Connect's API: `POST /v1/service_account_authorizations` and `GET /v1/resources` with a service
+account's token, and `POST /v1/permissions` with an account's."""
 
 from __future__ import annotations
 
@@ -7,10 +7,18 @@ from fastapi import APIRouter, Request, Response
 from starlette.concurrency import run_in_threadpool
 
 from horae.api import body, openapi
-from horae.api.auth import AccountAccess, container
-from horae.api.schemas.enterprise import AccessRequest, Resource, ResourceList
+from horae.api.auth import AccountAccess, container, public_base_url
+from horae.api.schemas.enterprise import (
+    AccessRequest,
+    PermissionsRequest,
+    PermissionsRequestState,
+    PermissionsResponse,
+    Resource,
+    ResourceList,
+)
 from horae.errors import InvalidRequest
 from horae.services.enterprise import AccessEntry
+from horae.services.permissions import Wanted
 
 router = APIRouter(tags=["Enterprise Connect"])
 _SINGLE = ("email", "callback_url", "scope")
@@ -57,3 +65,22 @@ async def request_access(request: Request, ctx: AccountAccess) -> Response:
 async def resources(request: Request, ctx: AccountAccess) -> ResourceList:
     found = await run_in_threadpool(container(request).enterprise.resources, ctx)
     return ResourceList(resources=[Resource(**r) for r in found])
+
+
+@router.post(
+    "/v1/permissions",
+    status_code=202,
+    response_model=PermissionsResponse,
+    response_model_exclude_none=True,
+    responses=openapi.errors(401, 403, 422, 429),
+    openapi_extra={**body.openapi_body(PermissionsRequest), **openapi.account_token()},
+    summary="Ask for unrestricted permission on calendars (to change external events)",
+)
+async def request_permissions(request: Request, ctx: AccountAccess) -> PermissionsResponse:
+    req = await body.parse(request, PermissionsRequest)
+    wanted = [Wanted(p.calendar_id, p.permission_level) for p in req.permissions]
+    asked = await run_in_threadpool(container(request).permissions.request, ctx, wanted, req.redirect_uri)
+    if asked.accepted:
+        return PermissionsResponse(permissions_request=PermissionsRequestState(accepted=True))
+    url = f"{public_base_url(request)}/permissions/{asked.request_id}"
+    return PermissionsResponse(permissions_request=PermissionsRequestState(url=url))

@@ -1,4 +1,5 @@
-"""Enterprise Connect shapes: delegated-access requests (single or batch) and the resources list."""
+"""Enterprise Connect shapes: delegated-access requests (single or batch), the resources list, and requests
+for elevated calendar permissions."""
 
 from __future__ import annotations
 
@@ -37,3 +38,30 @@ class Resource(BaseModel):
 
 class ResourceList(BaseModel):
     resources: list[Resource]
+
+
+class PermissionEntry(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    calendar_id: str = Field(min_length=1, max_length=64)
+    permission_level: str = Field(min_length=1, max_length=32, description="`unrestricted`, or `sandbox` to give it up")
+
+
+class PermissionsRequest(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    permissions: list[PermissionEntry] = Field(min_length=1, max_length=50)
+    redirect_uri: str | None = Field(
+        None, max_length=MAX_CALLBACK_URL, description="Where the person goes after deciding on the request's page"
+    )
+
+
+class PermissionsRequestState(BaseModel):
+    """`accepted: true` when granted at once; otherwise the `url` where the person decides."""
+
+    accepted: bool | None = None
+    url: str | None = None
+
+
+class PermissionsResponse(BaseModel):
+    permissions_request: PermissionsRequestState

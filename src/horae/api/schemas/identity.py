@@ -71,7 +71,7 @@ class ProfilesResponse(BaseModel):
     profiles: list[ProfileInfo]
 
 
-def calendar_in_profile(calendar: Calendar) -> CalendarInProfile:
+def calendar_in_profile(calendar: Calendar, unrestricted: bool = False) -> CalendarInProfile:
     return CalendarInProfile(
         calendar_id=calendar.id,
         calendar_name=calendar.name,
@@ -81,7 +81,7 @@ def calendar_in_profile(calendar: Calendar) -> CalendarInProfile:
         # Built-in conferencing on built-in calendars arrives with the conferencing work.
         calendar_integrated_conferencing_available=False,
         calendar_attachments_available=False,
-        permission_level="sandbox",
+        permission_level="unrestricted" if unrestricted else "sandbox",
     )
 
 
@@ -108,7 +108,9 @@ def userinfo(identity: Identity, base_url: str) -> Userinfo:
         UserinfoProfile(
             **_profile_fields(p, base_url),
             profile_initial_sync_required=p.status == "pending",
-            profile_calendars=[calendar_in_profile(c) for c in identity.calendars_of(p.id)],
+            profile_calendars=[
+                calendar_in_profile(c, c.id in identity.unrestricted) for c in identity.calendars_of(p.id)
+            ],
         )
         for p in identity.profiles
     ]
