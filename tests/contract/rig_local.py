@@ -123,7 +123,7 @@ def _rig(request: pytest.FixtureRequest) -> Iterator[LocalRig]:
     try:
         person = connect(container, email=f"rig-{uuid.uuid4().hex[:8]}@example.com")
         app = container.oauth.authenticate(person.tokens.access_token)
-        calendars, profiles = container.calendars.list(app)
+        calendars, profiles, _ = container.calendars.list(app)
         [calendar] = [c for c in calendars if profiles[c.profile_id].provider_key == "local"]
         provider = bootstrap.ProviderRegistry(settings, container.uow, container.clock)("local")
         yield LocalRig(provider, Connection(calendar.profile_id, {}, {}), calendar.id, True, container, app)
