@@ -16,6 +16,7 @@ from horae.domain.events import Event
 from horae.domain.times import EventTime, format_instant
 from horae.errors import ProviderAuthRejected, ProviderError, ProviderUnavailable, RemoteConflict, SyncCursorExpired
 from horae.ports import Connection, Linked, ProviderCalendar, ProviderChanges, RemoteItem, WriteResult
+from horae.providers.calendars import google_delegation as delegation
 from horae.providers.calendars import google_events as mapping
 from horae.providers.calendars.caldav_errors import parse_retry_after
 
@@ -41,7 +42,9 @@ _COLOR = re.compile(r"^#[0-9a-fA-F]{6}$")
 class GoogleCalendarProvider:
     """Google Calendar for one OAuth client (`client_id`, `client_secret`); `auth_url`, `token_url` and
     `api_url` point elsewhere for tests and proxies. Secrets: `access_token`, `refresh_token` and
-    `expires_at` (epoch seconds); a refreshed token is written back into `conn.secrets`."""
+    `expires_at` (epoch seconds); a refreshed token is written back into `conn.secrets`. A person reached
+    through a Workspace service account (Enterprise Connect) has `private_key` and `private_key_id` instead
+    of a refresh token."""
 
     key = "google"
     provider_name = "google"
@@ -94,6 +97,21 @@ class GoogleCalendarProvider:
         domain = email.rpartition("@")[2].lower()
         service = "google" if domain in CONSUMER_DOMAINS else "gsuite"
         return Linked(profile_name=email, settings={"email": email}, secrets=secrets, provider_service=service)
+
+    # --- Enterprise Connect: a service account with domain-wide delegation ----------------------------------
+
+    def link_admin(self, form: dict[str, str]) -> Linked:
+        """Checks the form's service account key by acting as its `admin_email` and listing that person's
+        calendars; a problem comes back as InvalidRequest on the field to fix."""
+        return delegation.link_admin(form, lambda person: self.calendars(self._act_as(person)))
+
+    def delegate(self, admin: Connection, email: str) -> Connection:
+        """A connection acting as `email` through the admin's service account; UnknownUser when Google has
+        no such person."""
+        return self._act_as(delegation.person_connection(admin.profile_id, delegation.stored_key(admin), email))
+
+    def _act_as(self, conn: Connection) -> Connection:
+        return delegation.act_as(self._send, self._token_url, conn)
 
     # --- calendars --------------------------------------------------------------------------------------
 
@@ -316,6 +334,8 @@ class GoogleCalendarProvider:
         return token
 
     def _refresh(self, conn: Connection) -> str:
+        if delegation.is_delegated(conn):  # a service account's: it signs a new assertion, no refresh token
+            return delegation.renew(self._send, self._token_url, conn)
         refresh = conn.secrets.get("refresh_token")
         if not refresh:
             raise ProviderAuthRejected("Google: no refresh token is stored; connect the account again")
@@ -328,7 +348,7 @@ class GoogleCalendarProvider:
         response = self._send("POST", self._token_url, data=form)
         if response.status_code == 200:
             return _json(response)
-        raise _token_error(response)
+        raise delegation.token_error(response)
 
     def _send(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
         try:
@@ -352,21 +372,6 @@ def _error(what: str, response: httpx.Response) -> ProviderError:
     if status == 412:
         return RemoteConflict(text)
     return ProviderError(text)
-
-
-def _token_error(response: httpx.Response) -> ProviderError:
-    try:
-        answer = response.json()
-    except ValueError:
-        answer = {}
-    answer = answer if isinstance(answer, dict) else {}
-    error, said = str(answer.get("error", "")), str(answer.get("error_description", ""))
-    text = f"Google token endpoint: HTTP {response.status_code} {error}: {said}"[:EXCERPT_CHARS]
-    if error == "invalid_grant":  # the code was used or expired, or the person revoked Horae's access
-        return ProviderAuthRejected(text)
-    if response.status_code == 429 or response.status_code >= 500:
-        return ProviderUnavailable(text, parse_retry_after(response.headers.get("Retry-After")))
-    return ProviderError(text)  # invalid_client and the like: this server's OAuth setup, not the person
 
 
 def _google_error(response: httpx.Response) -> tuple[str, str]:
