@@ -16,6 +16,7 @@ from horae.api import body
 from horae.api import errors as api_errors
 from horae.api.app import create_app
 from horae.container import Container
+from horae.providers.calendars import google_delegation, microsoft_client
 from tests.helpers import connect, make_app
 
 # Every HoraeError class, how to make one, and what the client must see: status, `error` key, extra headers.
@@ -41,6 +42,18 @@ EXPECTED: dict[type[e.HoraeError], tuple[Callable[[], e.HoraeError], int, str, d
     e.SyncCursorExpired: (lambda: e.SyncCursorExpired("sync token gone"), 502, "bad_gateway", {}),
     e.RemoteConflict: (lambda: e.RemoteConflict("412 Precondition Failed"), 502, "bad_gateway", {}),
     e.UnknownUser: (lambda: e.UnknownUser("no calendar home for carol"), 502, "bad_gateway", {}),
+    google_delegation.DelegationRefused: (
+        lambda: google_delegation.DelegationRefused("Google refused", "unauthorized_client", "not granted"),
+        502,
+        "bad_gateway",
+        {},
+    ),
+    microsoft_client.TokenRefused: (
+        lambda: microsoft_client.TokenRefused("Microsoft refused", "invalid_client", (7000215,)),
+        502,
+        "bad_gateway",
+        {},
+    ),
     e.ProviderUnavailable: (
         lambda: e.ProviderUnavailable("429 from the server", 30),
         503,
@@ -111,7 +124,8 @@ def raising() -> Iterator[TestClient]:
             raise RuntimeError("boom")
         if name == "Unmapped":
             raise Unmapped("no status for me")
-        raise EXPECTED[getattr(e, name)][0]()
+        [cls] = [c for c in EXPECTED if c.__name__ == name]  # errors of horae.errors and of providers
+        raise EXPECTED[cls][0]()
 
     with TestClient(app, raise_server_exceptions=False) as client:
         yield client

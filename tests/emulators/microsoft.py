@@ -71,17 +71,27 @@ def aad_error(status: int, error: str, code: int, text: str) -> JSONResponse:
 class GraphEmulator(EmulatorBase):
     """Identity platform + Graph state; `app` is the Starlette app to serve, the other methods are test controls."""
 
-    def __init__(self, client_id: str = "horae-client", client_secret: str = "horae-secret") -> None:
+    def __init__(
+        self,
+        client_id: str = "horae-client",
+        client_secret: str = "horae-secret",
+        *,
+        user_email: str = "user@example.com",
+        api_prefix: str = "/v1.0/me",
+    ) -> None:
+        """`api_prefix` is where the user's Graph resources live: `/v1.0/me` for a signed-in user, or
+        `/v1.0/users/{email}` when a tenant (tests/emulators/graph_tenant.py) serves this mailbox."""
         super().__init__(client_id, client_secret)
+        self.api_prefix = api_prefix
         self.calendars: dict[str, Item] = {}
         self.events: dict[str, Item] = {}
         self.delta_tokens: dict[str, tuple[str, datetime, datetime, dict[str, str]]] = {}
         self.skip_tokens: dict[str, tuple[list[Item], str]] = {}
         self.outage_state, self.outage_status, self.outage_retry = Outage(), 503, None
-        self.user: Item = {"id": new_id(), "displayName": "Test User", "mail": "user@example.com"}
-        self.user["userPrincipalName"] = "user@example.com"
+        self.user: Item = {"id": new_id(), "displayName": "Test User", "mail": user_email}
+        self.user["userPrincipalName"] = user_email
         self.default_calendar_id = self.add_calendar("Calendar", is_default=True)["id"]
-        me = "/v1.0/me"
+        me = api_prefix
         self.app = Starlette(
             routes=[
                 Route("/{tenant}/oauth2/v2.0/authorize", self._authorize, methods=["GET"]),
@@ -111,7 +121,7 @@ class GraphEmulator(EmulatorBase):
                 "canShare": can_edit,
                 "canViewPrivateItems": True,
                 "canEdit": can_edit,
-                "owner": {"name": "Test User", "address": "user@example.com"},
+                "owner": {"name": self.user["displayName"], "address": self.user["mail"]},
             }
             return copy.deepcopy(self.calendars[cal_id])
 
@@ -315,7 +325,8 @@ class GraphEmulator(EmulatorBase):
         q, cal = request.query_params, request.path_params["cal"]
         if cal not in self.calendars:
             return graph_error(404, *NOT_FOUND)
-        link = f"{str(request.base_url).rstrip('/')}/v1.0/me/calendars/{cal}/calendarView/delta"
+        base = str(request.base_url).rstrip("/")
+        link = f"{base}{self.api_prefix}/calendars/{cal}/calendarView/delta"
         size = 10
         prefer = request.headers.get("prefer", "")
         if "odata.maxpagesize=" in prefer:
@@ -344,7 +355,7 @@ class GraphEmulator(EmulatorBase):
             ]
             next_delta = secrets.token_urlsafe(16)
             self.delta_tokens[next_delta] = (cal, start, end, {i: item["@odata.etag"] for i, item in view.items()})
-        body: Item = {"@odata.context": f"{link.split('/me/')[0]}/$metadata#Collection(event)", "value": items[:size]}
+        body: Item = {"@odata.context": f"{base}/v1.0/$metadata#Collection(event)", "value": items[:size]}
         if len(items) > size:
             skip = secrets.token_urlsafe(12)
             self.skip_tokens[skip] = (items[size:], next_delta)

@@ -17,6 +17,7 @@ from horae.domain.recurrence_rules import BadRecurrence
 from horae.domain.times import EventTime
 from horae.errors import ProviderError, RemoteConflict, SyncCursorExpired
 from horae.ports import Connection, Linked, ProviderCalendar, ProviderChanges, RemoteItem, WriteResult
+from horae.providers.calendars import microsoft_app
 from horae.providers.calendars.microsoft_client import (
     CONFLICTS,
     DEFAULT_AUTH_URL,
@@ -27,6 +28,7 @@ from horae.providers.calendars.microsoft_client import (
     error_for,
     iso,
     json_of,
+    me,
     q,
     secrets_of,
 )
@@ -51,7 +53,7 @@ PERSONAL_DOMAIN = re.compile(r"^(outlook|hotmail|live|msn)\.(com|[a-z]{2}|co\.[a
 
 
 class MicrosoftCalendarProvider:
-    """Outlook calendars through Microsoft Graph v1.0 (CalendarProvider and OAuthLinker)."""
+    """Outlook calendars through Microsoft Graph v1.0 (CalendarProvider, OAuthLinker and DelegatingProvider)."""
 
     key = "microsoft"
     provider_name = "exchange"  # personal accounts link as live_connect / outlook_com (see complete)
@@ -79,22 +81,31 @@ class MicrosoftCalendarProvider:
     def complete(self, code: str, redirect_uri: str) -> Linked:
         tokens = self.graph.token({"grant_type": "authorization_code", "code": code, "redirect_uri": redirect_uri})
         conn = Connection("", {}, secrets_of(tokens))
-        me = self.graph.json(conn, "GET", "/me")
-        email = str(me.get("mail") or me.get("userPrincipalName") or "")
+        user = self.graph.json(conn, "GET", me(conn))
+        email = str(user.get("mail") or user.get("userPrincipalName") or "")
         if not email:
             raise ProviderError("Microsoft did not say which account this is")
         if _personal(email, tokens.get("id_token")):
             return Linked(email, {"email": email}, conn.secrets, "live_connect", "outlook_com")
         return Linked(email, {"email": email}, conn.secrets, self.provider_name, self.provider_service)
 
+    # --- Enterprise Connect (an administrator's application, app-only tokens) ---------------------------------
+
+    def link_admin(self, form: dict[str, str]) -> Linked:
+        return microsoft_app.link_admin(self.graph, form)
+
+    def delegate(self, admin: Connection, email: str) -> Connection:
+        return microsoft_app.delegate(self.graph, admin, email)
+
     # --- calendars ------------------------------------------------------------------------------------------
 
     def calendars(self, conn: Connection) -> list[ProviderCalendar]:
-        return [_calendar(row) for row in self.graph.pages(conn, "/me/calendars", {"$top": str(self.page_size)})]
+        rows = self.graph.pages(conn, f"{me(conn)}/calendars", {"$top": str(self.page_size)})
+        return [_calendar(row) for row in rows]
 
     def create_calendar(self, conn: Connection, name: str, color: str | None) -> ProviderCalendar:
         # Graph only takes named colours (hexColor is read-only), so the service picks one.
-        response = self.graph.call(conn, "POST", "/me/calendars", body={"name": name}, expect=(409,))
+        response = self.graph.call(conn, "POST", f"{me(conn)}/calendars", body={"name": name}, expect=(409,))
         if response.status_code == 409:  # made by an earlier attempt of this same call
             for found in self.calendars(conn):
                 if found.name.casefold() == name.casefold():
@@ -117,7 +128,7 @@ class MicrosoftCalendarProvider:
         names cancelled occurrences nowhere else). One moved out of the window reads as cancelled too, which
         is the same thing to a reader of the window."""
         if cursor is None:
-            url = f"/me/calendars/{q(calendar_remote_id)}/calendarView/delta"
+            url = f"{me(conn)}/calendars/{q(calendar_remote_id)}/calendarView/delta"
             params: dict[str, str] | None = {"startDateTime": iso(window[0]), "endDateTime": iso(window[1])}
             known: dict[str, set[str]] = {}
         else:
@@ -195,7 +206,7 @@ class MicrosoftCalendarProvider:
 
     def _instances(self, conn: Connection, master_id: str, span: tuple[datetime, datetime]) -> list[Item]:
         params = {"startDateTime": iso(span[0]), "endDateTime": iso(span[1]), "$top": str(self.page_size)}
-        return list(self.graph.pages(conn, f"/me/events/{q(master_id)}/instances", params))
+        return list(self.graph.pages(conn, f"{me(conn)}/events/{q(master_id)}/instances", params))
 
     # --- writing --------------------------------------------------------------------------------------------
 
@@ -217,7 +228,8 @@ class MicrosoftCalendarProvider:
 
     def _create(self, conn: Connection, calendar_remote_id: str, payload: dict[str, Any], uid: str) -> Item:
         body = payload | {"transactionId": transaction_id(uid)}
-        created = json_of(self.graph.call(conn, "POST", f"/me/calendars/{q(calendar_remote_id)}/events", body=body))
+        url = f"{me(conn)}/calendars/{q(calendar_remote_id)}/events"
+        created = json_of(self.graph.call(conn, "POST", url, body=body))
         if same_content(payload, created):
             return created
         # A retried create answers the event the first attempt made, as that attempt described it.
@@ -226,7 +238,7 @@ class MicrosoftCalendarProvider:
     def _replace(self, conn: Connection, remote_id: str, payload: dict[str, Any], etag: str | None) -> Item | None:
         """PATCH the event; a stale version tag is overwritten (Horae's write wins) after reading the current
         one. None when the event is gone."""
-        url = f"/me/events/{q(remote_id)}"
+        url = f"{me(conn)}/events/{q(remote_id)}"
         response = self.graph.call(conn, "PATCH", url, body=payload, headers=if_match(etag), expect=(404, *CONFLICTS))
         if response.status_code in CONFLICTS:
             current = self.graph.event(conn, remote_id)
@@ -257,7 +269,7 @@ class MicrosoftCalendarProvider:
             instance = instances.get(key)
             if instance is None:  # cancelled already: Graph cannot bring an instance back
                 continue
-            url = f"/me/events/{q(str(instance['id']))}"
+            url = f"{me(conn)}/events/{q(str(instance['id']))}"
             exceptions.pop(str(instance["id"]), None)
             if change.get("deleted"):
                 self.graph.call(conn, "DELETE", url, expect=(404,))
@@ -270,7 +282,7 @@ class MicrosoftCalendarProvider:
         return list(exceptions.values())
 
     def delete_event(self, conn: Connection, calendar_remote_id: str, remote_id: str, etag: str | None) -> None:
-        url = f"/me/events/{q(remote_id)}"
+        url = f"{me(conn)}/events/{q(remote_id)}"
         response = self.graph.call(conn, "DELETE", url, headers=if_match(etag), expect=(404, *CONFLICTS))
         if response.status_code in CONFLICTS:
             current = self.graph.event(conn, remote_id)

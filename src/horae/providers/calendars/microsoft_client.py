@@ -1,8 +1,10 @@
 """Microsoft Graph over HTTP for the Microsoft provider: OAuth tokens (exchanged, renewed before expiry or once on
-a 401) and API calls whose failures become Horae's provider errors. Secrets never reach a message."""
+a 401; app-only ones by client credentials) and API calls whose failures become Horae's provider errors. Secrets
+never reach a message."""
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Iterator, Mapping
 from datetime import UTC, datetime
@@ -22,10 +24,24 @@ DEFAULT_AUTH_URL = "https://login.microsoftonline.com/common/oauth2/v2.0/authori
 DEFAULT_TOKEN_URL = "https://login.microsoftonline.com/common/oauth2/v2.0/token"
 DEFAULT_API_URL = "https://graph.microsoft.com/v1.0"
 REFUSED_GRANTS = frozenset({"invalid_grant", "interaction_required", "consent_required", "login_required"})
+APP_SCOPE = "https://graph.microsoft.com/.default"  # client credentials: every application permission granted
+# What a client-credentials request is refused with when the app, its secret or its tenant is gone or wrong.
+REFUSED_APPS = frozenset({"invalid_client", "unauthorized_client", "invalid_request", "invalid_scope"})
+TOKEN_PATH = re.compile(r"^(?P<head>.*/)(?P<tenant>[^/]+)(?P<tail>/oauth2/v2\.0/token)$")
+CALENDARS_ROOT = re.compile(r"/(me|users/[^/]+)(/calendars)?$")  # who the connection reaches, and their calendars
 CONFLICTS = (409, 412)  # 412 for If-Match, 409 ErrorIrresolvableConflict for a changeKey that moved on
 REFRESH_MARGIN = 120  # seconds before expiry when a token is renewed rather than used
 EXCERPT = 200
 Item = Mapping[str, Any]
+
+
+class TokenRefused(ProviderAuthRejected):
+    """The token endpoint refused the request; `error` and `codes` (AADSTS numbers) say why."""
+
+    def __init__(self, message: str, error: str, codes: tuple[int, ...]) -> None:
+        super().__init__(message)
+        self.error = error
+        self.codes = codes
 
 
 class GraphClient:
@@ -85,7 +101,7 @@ class GraphClient:
 
     def event(self, conn: Connection, remote_id: str) -> Item | None:
         """An event (or series master) by id; None when it is gone."""
-        response = self.call(conn, "GET", f"/me/events/{q(remote_id)}", expect=(404,))
+        response = self.call(conn, "GET", f"{me(conn)}/events/{q(remote_id)}", expect=(404,))
         return None if response.status_code == 404 else json_of(response)
 
     def send(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
@@ -107,7 +123,19 @@ class GraphClient:
     def token(self, form: Mapping[str, str]) -> dict[str, Any]:
         """A token endpoint answer for this grant (authorization_code or refresh_token)."""
         sent = dict(form) | {"client_id": self.client_id, "client_secret": self.client_secret, "scope": SCOPE}
-        response = self.send("POST", self.token_url, data=sent)
+        return self._token_answer(self.token_url, sent, REFUSED_GRANTS, "connect the account again")
+
+    def app_token(self, tenant_id: str, client_id: str, client_secret: str) -> dict[str, str]:
+        """An app-only token for an administrator's application (client credentials in their tenant), as the
+        secrets to keep. Refusals raise TokenRefused."""
+        form = {"grant_type": "client_credentials", "client_id": client_id, "client_secret": client_secret}
+        form["scope"] = APP_SCOPE
+        tokens = self._token_answer(tenant_token_url(self.token_url, tenant_id), form, REFUSED_APPS, "link it again")
+        lifetime = int(tokens.get("expires_in") or 3600)
+        return {"access_token": str(tokens["access_token"]), "expires_at": str(int(time.time()) + lifetime)}
+
+    def _token_answer(self, url: str, form: Mapping[str, str], refusals: frozenset[str], remedy: str) -> dict[str, Any]:
+        response = self.send("POST", url, data=dict(form))
         try:
             data = response.json()
         except ValueError:
@@ -116,20 +144,43 @@ class GraphClient:
         if response.status_code == 200 and isinstance(data.get("access_token"), str):
             return data
         error = str(data.get("error") or f"HTTP {response.status_code}")
-        codes = "".join(f" AADSTS{c}" for c in data.get("error_codes") or [] if isinstance(c, int))
-        if error in REFUSED_GRANTS:
-            raise ProviderAuthRejected(f"Microsoft refused the grant ({error}{codes}): connect the account again")
+        numbers = tuple(c for c in data.get("error_codes") or [] if isinstance(c, int))
+        codes = "".join(f" AADSTS{c}" for c in numbers)
+        if error in refusals:
+            raise TokenRefused(f"Microsoft refused the grant ({error}{codes}): {remedy}", error, numbers)
         if response.status_code == 429 or response.status_code >= 500:
             wait = parse_retry_after(response.headers.get("Retry-After"))
             raise ProviderUnavailable(f"Microsoft's token service is unavailable ({error})", wait)
         raise ProviderError(f"Microsoft's token service refused the request ({error}{codes})")
 
     def refresh(self, conn: Connection) -> None:
-        """A new access token, kept in `conn.secrets` (with the rotated refresh token) for the caller to seal."""
+        """A new access token, kept in `conn.secrets` (with the rotated refresh token) for the caller to seal.
+        An app-only connection has no refresh token: its application asks for a new one."""
+        if conn.settings.get("app_only") == "true":
+            settings, secrets = conn.settings, conn.secrets
+            tenant, client = settings.get("tenant_id", ""), settings.get("client_id", "")
+            conn.secrets.update(self.app_token(tenant, client, secrets.get("client_secret", "")))
+            return
         refresh = conn.secrets.get("refresh_token", "")
         if not refresh:
             raise ProviderAuthRejected("no refresh token is stored: connect the account again")
         conn.secrets.update(secrets_of(self.token({"grant_type": "refresh_token", "refresh_token": refresh}), refresh))
+
+
+def me(conn: Connection) -> str:
+    """Where a connection's own resources live in Graph: `/me` for a person who signed in, `/users/{email}` for
+    a person an administrator's application reaches (Enterprise Connect)."""
+    user = conn.settings.get("user")
+    return f"/users/{q(user)}" if user else "/me"
+
+
+def tenant_token_url(token_url: str, tenant_id: str) -> str:
+    """The configured token endpoint with its tenant segment (`common`, `organizations`...) replaced by a
+    tenant's own: client credentials work only there. `tenant_id` must already be checked (a GUID or a name)."""
+    found = TOKEN_PATH.match(token_url)
+    if found is None:
+        raise ProviderError("the configured Microsoft token_url does not end in /{tenant}/oauth2/v2.0/token")
+    return f"{found['head']}{q(tenant_id)}{found['tail']}"
 
 
 def _expiring(expires_at: str) -> bool:
@@ -161,7 +212,7 @@ def error_for(method: str, url: str, response: httpx.Response) -> ProviderError:
     what = f"{method} {path_of(url)}: HTTP {status} {code}".rstrip()
     if status == 401:
         return ProviderAuthRejected(f"Microsoft refused the credentials ({what})")
-    if status == 403 and method == "GET" and path_of(url).endswith(("/me", "/me/calendars")):
+    if status == 403 and method == "GET" and CALENDARS_ROOT.search(path_of(url)):
         return ProviderAuthRejected(f"Microsoft refused access to the calendars ({what})")
     if status == 429 or status >= 500:
         wait = parse_retry_after(response.headers.get("Retry-After"))
