@@ -34,7 +34,9 @@ from horae.services.sync import CalendarSync
 
 DELEGATE = "enterprise.delegate"
 log = logging.getLogger(__name__)
-ADMIN_KINDS = ("caldav",)  # connectors with admin-level (delegated) access; see docs/compat.md
+# Connectors with admin-level (delegated) access: a CalDAV service user, a Google Workspace service account
+# with domain-wide delegation, a Microsoft Entra application with application permissions (docs/compat.md).
+ADMIN_KINDS = ("caldav", "google", "microsoft")
 
 
 @dataclass(frozen=True)
@@ -105,10 +107,11 @@ class EnterpriseService:
             raise InvalidRequest.single("kind", "errors.unknown_provider", f"cannot connect {kind!r} with admin access")
         try:
             linked = provider.link_admin(form)
-        except ProviderAuthRejected as exc:
-            raise InvalidRequest.single("password", "errors.credentials_rejected", exc.message) from exc
+        except ProviderAuthRejected as exc:  # field-specific problems come from the provider as InvalidRequest
+            field = "password" if kind == "caldav" else "connection"
+            raise InvalidRequest.single(field, "errors.credentials_rejected", exc.message) from exc
         except ProviderError as exc:
-            raise InvalidRequest.single("server_url", "errors.unreachable", exc.message) from exc
+            raise InvalidRequest.single("connection", "errors.unreachable", exc.message) from exc
         now = self._clock.now()
         with self._uow() as uow:
             account = Account(ids.new_id("ser"), f"service@{domain}", domain, "Etc/UTC", "service_account", now)

@@ -105,6 +105,6 @@ async def decision(request: Request, query: FormField = "", csrf_token: FormFiel
         )
     except InvalidRequest as exc:
         errors = {field: "; ".join(e.description for e in found) for field, found in exc.errors.items()}
-        kept = {k: v for k, v in form.items() if k != "password"}
+        kept = {k: v for k, v in form.items() if k not in ("password", "service_account_key", "client_secret")}
         return _page(request, checked, query, person, 422, errors=errors, form=kept)
     return RedirectResponse(with_query(redirect, {"code": code, "state": state}), status_code=303)
