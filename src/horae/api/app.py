@@ -26,6 +26,7 @@ from horae.api.routes import (
 )
 from horae.container import Container
 from horae.web import connect, pages, relink
+from horae.web import dashboard
 from horae.web import enterprise as enterprise_pages
 from horae.web import permissions as permission_pages
 from horae.web.common import mount_static
