@@ -41,6 +41,7 @@ from horae.services.jobs import JobHandler, JobRunner
 from horae.services.managed_availability import ManagedAvailabilityService
 from horae.services.oauth import OAuthService
 from horae.services.permissions import PermissionService
+from horae.services.profile_settings import ProfileSettingsService
 from horae.services.push import PushService
 from horae.services.sync import CalendarSync, SyncOptions
 from horae.settings import Settings
@@ -156,6 +157,7 @@ def _wire(settings: Settings, clock: Clock | None) -> tuple[Container, Huey]:
         callbacks=callbacks,
         enterprise=enterprise,
         permissions=PermissionService(uow, clock),
+        profile_settings=ProfileSettingsService(uow, clock, hasher),
         identity=identity,
         runner=runner,
         rate_limiter=_rate_limiter(settings),

@@ -19,6 +19,7 @@ from horae.services.jobs import JobRunner
 from horae.services.managed_availability import ManagedAvailabilityService
 from horae.services.oauth import OAuthService
 from horae.services.permissions import PermissionService
+from horae.services.profile_settings import ProfileSettingsService
 from horae.services.push import PushService
 from horae.services.sync import CalendarSync
 from horae.settings import Settings
@@ -46,6 +47,7 @@ class Container:
     callbacks: Callbacks
     enterprise: EnterpriseService
     permissions: PermissionService
+    profile_settings: ProfileSettingsService
     runner: JobRunner
     rate_limiter: RateLimiter
     background: Background

@@ -25,10 +25,10 @@ from horae.api.routes import (
     oauth,
 )
 from horae.container import Container
-from horae.web import connect, pages, relink
-from horae.web import dashboard
+from horae.web import connect, dashboard, pages, relink
 from horae.web import enterprise as enterprise_pages
 from horae.web import permissions as permission_pages
+from horae.web import profile as profile_pages
 from horae.web.common import mount_static
 
 
@@ -76,6 +76,8 @@ def create_app(container: Container) -> FastAPI:
         connect.router,
         enterprise_pages.router,
         permission_pages.router,
+        dashboard.router,
+        profile_pages.router,
     ]:
         app.include_router(router)
     mount_static(app)

@@ -12,6 +12,7 @@ from horae.errors import AuthenticationFailed, FieldError, InvalidRequest
 from horae.ports import Clock, PasswordHasher, UnitOfWork, UnitOfWorkFactory
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+EMAIL_PATTERN = _EMAIL  # also what the profile page accepts as a new address
 MIN_PASSWORD = 8
 SESSION_LIFETIME = timedelta(days=14)
 
