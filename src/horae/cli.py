@@ -137,6 +137,56 @@ def account_create(email: str, name: str, password: str) -> None:
     click.echo(f"sub={created.account.id}")
 
 
+@account.command("show")
+@click.argument("email")
+def account_show(email: str) -> None:
+    """A person's profile: details, then one line per calendar service (id, provider, name, status)."""
+    container = _ready()
+    settings = container.profile_settings
+    found = _run(lambda: settings.overview(settings.person_id(email)))
+    click.echo(f"sub={found.account.id} email={found.person.email} name={found.person.name} "
+               f"tzid={found.account.default_tzid}")  # fmt: skip
+    for profile in found.profiles:
+        click.echo(f"{profile.id}\t{profile.provider_name}\t{profile.name}\t{profile.status}")
+
+
+@account.command("update")
+@click.argument("email")
+@click.option("--name", default=None, help="A new display name")
+@click.option("--tz", "tzid", default=None, help="A new time zone (IANA), the account's zoneinfo")
+def account_update(email: str, name: str | None, tzid: str | None) -> None:
+    """Change a person's name or time zone."""
+    container = _ready()
+    settings = container.profile_settings
+    person_id = _run(lambda: settings.person_id(email))
+    current = _run(lambda: settings.overview(person_id))
+    _run(lambda: settings.update_details(person_id, name or current.person.name, tzid or current.account.default_tzid))
+    click.echo("updated")
+
+
+@account.command("change-email")
+@click.argument("email")
+@click.argument("new_email")
+@click.option("--password", prompt=True, hide_input=True, help="The person's password, to confirm")
+def account_change_email(email: str, new_email: str, password: str) -> None:
+    """Change a person's sign-in address (confirmed with their password)."""
+    container = _ready()
+    settings = container.profile_settings
+    _run(lambda: settings.change_email(settings.person_id(email), new_email, password))
+    click.echo("updated")
+
+
+@account.command("disconnect")
+@click.argument("email")
+@click.argument("profile_id")
+def account_disconnect(email: str, profile_id: str) -> None:
+    """Disconnect one of a person's calendar services (see `account show` for the ids)."""
+    container = _ready()
+    settings = container.profile_settings
+    _run(lambda: settings.disconnect(settings.person_id(email), profile_id))
+    click.echo("disconnecting")
+
+
 def _run(action: Callable[[], T]) -> T:
     try:
         return action()

@@ -231,3 +231,22 @@ def test_negative_grace_is_refused(tmp_path: Path) -> None:
     done = horae(tmp_path / "fresh", "app", "rotate-secret", "any-client", "--grace-hours", "-1")
     assert done.returncode == 2 and "Traceback" not in done.stderr
     assert "--grace-hours" in done.stderr
+
+
+def test_a_persons_profile_is_shown_and_changed_from_the_command_line(tmp_path: Path) -> None:
+    data_dir = tmp_path / "data"
+    sub = succeeds(data_dir, "account", "create", "--email", "ada@example.com", "--password", PASSWORD)["sub"]
+    succeeds(data_dir, "account", "update", "ada@example.com", "--name", "Ada L.", "--tz", "Europe/Paris")
+    fails_cleanly(horae(data_dir, "account", "update", "ada@example.com", "--tz", "Mars/Olympus"), "error:", "IANA")
+    fails_cleanly(horae(data_dir, "account", "show", "nobody@example.com"), "error:", "nobody signs in")
+    wrong = horae(data_dir, "account", "change-email", "ada@example.com", "ada@new.example", "--password", "nope")
+    fails_cleanly(wrong, "error:", "password")
+    succeeds(data_dir, "account", "change-email", "ada@example.com", "ada@new.example", "--password", PASSWORD)
+    shown = horae(data_dir, "account", "show", "ada@new.example")
+    assert shown.returncode == 0, shown.stderr
+    head, *services = shown.stdout.splitlines()
+    assert f"sub={sub}" in head and "name=Ada L." in head and "tzid=Europe/Paris" in head
+    [built_in] = [line.split("\t") for line in services]
+    assert built_in[1] == "cronofy" and built_in[3] == "active"
+    refused = horae(data_dir, "account", "disconnect", "ada@new.example", built_in[0])
+    fails_cleanly(refused, "error:", "cannot be removed")

@@ -30,6 +30,14 @@ class ProfileSettingsService:
         self._clock = clock
         self._hasher = hasher
 
+    def person_id(self, email: str) -> str:
+        """Who signs in with this address (for the CLI); NotFound when nobody does."""
+        with self._uow() as uow:
+            person = uow.people.by_email(email.strip().lower())
+            if person is None:
+                raise NotFound(f"nobody signs in as {email}")
+            return person.id
+
     def overview(self, person_id: str) -> YourProfile:
         with self._uow() as uow:
             person, account = _own(uow, person_id)
