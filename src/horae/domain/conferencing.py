@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 DEFAULT, INTEGRATED, EXPLICIT, NONE = "default", "integrated", "explicit", "none"
@@ -57,6 +58,24 @@ class ConferencingDetails:
     join_url: str
     passcode: str | None = None
     dial_ins: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Meeting:
+    """What a conferencing service is asked to create or update for an event."""
+
+    summary: str
+    starts_at: datetime
+    ends_at: datetime
+    tzid: str = "Etc/UTC"
+
+
+@dataclass(frozen=True)
+class Provisioned:
+    """A conference a service made: its id there (to update or delete it) and its details."""
+
+    remote_id: str
+    details: ConferencingDetails
 
 
 def parse_request(raw: Any) -> ConferencingRequest:
