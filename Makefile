@@ -44,6 +44,7 @@ bench: $(DEV_STAMP)
 	$(BIN)/python bench/events.py
 	$(BIN)/python bench/availability.py
 	$(BIN)/python bench/sync.py
+	$(BIN)/python bench/sequencing.py
 
 # Re-pin the dependency locks from pyproject.toml.
 lock: | $(VENV)/bin/python

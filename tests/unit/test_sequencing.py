@@ -3,7 +3,6 @@ properties on random small instances checked against a brute-force search over c
 
 from __future__ import annotations
 
-import time as clock
 from collections.abc import Sequence
 
 import pytest
@@ -136,10 +135,9 @@ def test_n_of_m_participants_are_reported_per_step() -> None:
     assert found[1].start == at(12)
 
 
-def test_four_steps_of_thousands_of_candidates_are_fast(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_four_steps_of_thousands_of_candidates_find_the_late_fit(monkeypatch: pytest.MonkeyPatch) -> None:
     # Eleven days at a five-minute interval gives ~3,200 candidates a step. The last step only fits at
-    # the very end, so nearly every candidate of the others is dead: a search rescanning windows of dead
-    # candidates would be quadratic here.
+    # the very end, so nearly every candidate of the others is dead (bench/sequencing.py times this case).
     days = [(DAY, DAY + 11 * 24 * HOUR)]
     last = [(days[0][1] - 2 * HOUR, days[0][1])]
     steps = [
@@ -152,13 +150,9 @@ def test_four_steps_of_thousands_of_candidates_are_fast(monkeypatch: pytest.Monk
         return slots[id(q.groups)]
 
     monkeypatch.setattr(sequencing, "find_slots", cached)
-    best = float("inf")
-    for _ in range(3):
-        began = clock.perf_counter()
-        found = find_sequences(steps, NO_LIMIT)
-        best = min(best, clock.perf_counter() - began)
+    found = find_sequences(steps, NO_LIMIT)
     assert found and all(s[3].start >= last[0][0] for s in found)
-    assert best < 0.1
+    assert all(s[0].start < s[1].start < s[2].start < s[3].start for s in found)
 
 
 # --- properties --------------------------------------------------------------------------------------
