@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
+import requests  # type: ignore[import-untyped]
 from fastapi.testclient import TestClient
 
 from horae.container import Container
@@ -124,3 +125,35 @@ class RecordingSender:
 
     def of_type(self, kind: str) -> list[Sent]:
         return [s for s in self.sent if s.json["notification"]["type"] == kind]
+
+
+class PycronofyViaTestClient:
+    """pycronofy calls `requests.get/post/delete(url=..., hooks=..., headers=..., json=..., params=...)` (looked
+    up with `__getattribute__`); this answers them through the in-process test client instead. Like
+    `requests`, it leaves out parameters whose value is None, and it offers `requests.exceptions` for
+    pycronofy's error handling."""
+
+    exceptions = requests.exceptions
+
+    def __init__(self, client: TestClient) -> None:
+        self._client = client
+
+    def _send(self, method: str, url: str, headers: Any, json: Any, params: Any) -> Any:
+        kept = {k: v for k, v in (params or {}).items() if v is not None}
+        answer = self._client.request(method, url, headers=headers, json=json, params=kept)
+        answer.raise_for_status = lambda: _raise_like_requests(answer)  # type: ignore[method-assign]
+        return answer
+
+    def get(self, url: str, hooks: Any = None, headers: Any = None, json: Any = None, params: Any = None) -> Any:
+        return self._send("GET", url, headers, json, params)
+
+    def post(self, url: str, hooks: Any = None, headers: Any = None, json: Any = None, params: Any = None) -> Any:
+        return self._send("POST", url, headers, json, params)
+
+    def delete(self, url: str, hooks: Any = None, headers: Any = None, json: Any = None, params: Any = None) -> Any:
+        return self._send("DELETE", url, headers, json, params)
+
+
+def _raise_like_requests(answer: Any) -> None:
+    if answer.status_code >= 400:
+        raise requests.exceptions.HTTPError(f"{answer.status_code}: {answer.text[:300]}", response=answer)

@@ -16,6 +16,7 @@ from alembic.config import Config
 from huey import Huey
 
 from horae.adapters.clock import SystemClock
+from horae.adapters.mail import build_mailer
 from horae.adapters.passwords import Argon2PasswordHasher
 from horae.adapters.ratelimit import MemoryRateLimiter, RedisRateLimiter
 from horae.adapters.secretbox import AesGcmSecretBox, load_or_create_key
@@ -24,13 +25,18 @@ from horae.container import Container
 from horae.db.engine import make_engine
 from horae.db.mapping import start_mappers
 from horae.db.uow import SqlUnitOfWorkFactory
-from horae.ports import CalendarProvider, Clock, RateLimiter, StoreBacked, UnitOfWorkFactory
+from horae.domain.conferencing import WIRE_NAMES
+from horae.ports import CalendarProvider, Clock, ConferencingProvider, RateLimiter, StoreBacked, UnitOfWorkFactory
 from horae.providers.calendars import load_calendar_provider
+from horae.providers.conferencing import load_conferencing_provider
+from horae.services.account_security import AccountSecurityService
 from horae.services.accounts import AccountService
 from horae.services.applications import ApplicationService
 from horae.services.availability import AvailabilityService
 from horae.services.calendars import CalendarService
 from horae.services.callbacks import Callbacks
+from horae.services.conferencing import ConferencingService
+from horae.services.conferencing_profiles import ConferencingProfiles
 from horae.services.connections import ConnectionService
 from horae.services.credentials import Credentials
 from horae.services.enterprise import EnterpriseService
@@ -39,11 +45,14 @@ from horae.services.events import EventService
 from horae.services.identity import REVOKE_PROFILE, IdentityService
 from horae.services.jobs import JobHandler, JobRunner
 from horae.services.managed_availability import ManagedAvailabilityService
+from horae.services.mfa import MfaService
 from horae.services.oauth import OAuthService
+from horae.services.organizations import OrganizationService
 from horae.services.permissions import PermissionService
 from horae.services.profile_settings import ProfileSettingsService
 from horae.services.push import PushService
 from horae.services.sync import CalendarSync, SyncOptions
+from horae.services.unit_applications import UnitApplicationService
 from horae.settings import Settings
 from horae.worker import consumer
 from horae.worker.consumer import EmbeddedWorker
@@ -100,6 +109,7 @@ def _wire(settings: Settings, clock: Clock | None) -> tuple[Container, Huey]:
     queue = HueyJobQueue(huey)
     uow = SqlUnitOfWorkFactory(engine, queue)
     hasher = Argon2PasswordHasher(settings.password_time_cost, settings.password_memory_cost)
+    mailer = build_mailer(settings.smtp_url, settings.mail_from)
     applications = ApplicationService(uow, clock, box)
     oauth = OAuthService(uow, clock, applications, settings.access_token_ttl_seconds)
     providers = ProviderRegistry(settings, uow, clock)
@@ -124,6 +134,21 @@ def _wire(settings: Settings, clock: Clock | None) -> tuple[Container, Huey]:
     )
     events = EventService(uow, clock, calendars, push, sync.queue_write)
     callbacks = Callbacks(clock, applications, push.sender)
+    conference_providers = ConferencingRegistry(settings)
+    conferencing_profiles = ConferencingProfiles(
+        uow,
+        clock,
+        conference_providers,
+        tuple(k for k in WIRE_NAMES if settings.provider_options(k).get("client_id")),
+        credentials,
+        push,
+        hmac.new(key, b"horae conferencing links", hashlib.sha256).digest(),
+    )
+    conferencing = ConferencingService(
+        uow, clock, conference_providers, settings.builtin_conferencing, callbacks, sync.queue_write, push,
+        conferencing_profiles,
+    )  # fmt: skip
+    events.hooks = conferencing
     enterprise = EnterpriseService(uow, clock, oauth, credentials, providers, sync, callbacks)
     identity = IdentityService(uow, clock)
     handlers: dict[str, JobHandler] = {
@@ -132,6 +157,7 @@ def _wire(settings: Settings, clock: Clock | None) -> tuple[Container, Huey]:
         **sync.job_handlers(),
         **callbacks.job_handlers(),
         **enterprise.job_handlers(),
+        **conferencing.job_handlers(),
     }
     lease = timedelta(seconds=settings.job_lease_seconds)
     give_up = {**push.give_up_handlers(), **sync.give_up_handlers(), **callbacks.give_up_handlers()}
@@ -156,6 +182,8 @@ def _wire(settings: Settings, clock: Clock | None) -> tuple[Container, Huey]:
         connections=connections,
         callbacks=callbacks,
         enterprise=enterprise,
+        conferencing=conferencing,
+        conferencing_profiles=conferencing_profiles,
         permissions=PermissionService(uow, clock),
         profile_settings=ProfileSettingsService(uow, clock, hasher),
         identity=identity,
@@ -163,6 +191,11 @@ def _wire(settings: Settings, clock: Clock | None) -> tuple[Container, Huey]:
         rate_limiter=_rate_limiter(settings),
         background=EmbeddedWorker(huey, runner, settings.worker_threads, settings.job_poll_seconds),
         session_secret=hmac.new(key, b"horae web sessions", hashlib.sha256).hexdigest(),
+        mailer=mailer,
+        mfa=MfaService(uow, clock, box, hasher),
+        account_security=AccountSecurityService(uow, clock, hasher, mailer),
+        organizations=OrganizationService(uow, clock, mailer, mail_configured=bool(settings.smtp_url)),
+        unit_applications=UnitApplicationService(uow, applications),
     )
     return container, huey
 
@@ -183,6 +216,21 @@ def sync_options(settings: Settings) -> SyncOptions:
         poll_every=timedelta(seconds=settings.sync_poll_seconds),
         full_pass_every=timedelta(hours=settings.sync_full_pass_hours),
     )
+
+
+class ConferencingRegistry:
+    """Conferencing providers by key, each loaded once with its options (`{key}_*` settings)."""
+
+    def __init__(self, settings: Settings) -> None:
+        self._settings = settings
+        self._loaded: dict[str, ConferencingProvider] = {}
+        self._lock = threading.Lock()
+
+    def __call__(self, key: str) -> ConferencingProvider:
+        with self._lock:
+            if key not in self._loaded:
+                self._loaded[key] = load_conferencing_provider(key, self._settings.provider_options(key))
+            return self._loaded[key]
 
 
 class ProviderRegistry:

@@ -14,7 +14,9 @@ from horae import bootstrap, logs
 from horae.api.app import create_app
 from horae.container import Container
 from horae.demo import ensure_demo
+from horae.domain.organizations import Role
 from horae.errors import HoraeError
+from horae.services.organizations import OPERATOR
 from horae.settings import Settings
 
 T = TypeVar("T")
@@ -90,10 +92,11 @@ def app() -> None:
 @app.command("create")
 @click.option("--name", required=True)
 @click.option("--redirect-uri", "redirect_uris", multiple=True, help="Repeat for several URIs")
-def app_create(name: str, redirect_uris: tuple[str, ...]) -> None:
+@click.option("--unit", "unit_id", default=None, help="Its organizational unit (uni_...); default: the pre-units one")
+def app_create(name: str, redirect_uris: tuple[str, ...], unit_id: str | None) -> None:
     """Create an application and print its client id and (only now) its secret."""
     container = _ready()
-    created = _run(lambda: container.applications.create(name, list(redirect_uris)))
+    created = _run(lambda: container.applications.create(name, list(redirect_uris), unit_id=unit_id))
     click.echo(f"client_id={created.application.client_id}\nclient_secret={created.client_secret}")
 
 
@@ -185,6 +188,116 @@ def account_disconnect(email: str, profile_id: str) -> None:
     settings = container.profile_settings
     _run(lambda: settings.disconnect(settings.person_id(email), profile_id))
     click.echo("disconnecting")
+
+
+@account.command("reset-link")
+@click.argument("email")
+def account_reset_link(email: str) -> None:
+    """Print a single-use link (valid one hour) with which the person sets a new password; hand it over
+    yourself. The base is HORAE_PUBLIC_BASE_URL, or http://HORAE_HOST:HORAE_PORT."""
+    container = _ready()
+    settings = container.settings
+    base = settings.public_base_url or f"http://{settings.host}:{settings.port}"
+    click.echo(_run(lambda: container.account_security.reset_link(email, base)))
+
+
+@account.command("set-password")
+@click.argument("email")
+@click.option("--password", prompt="New password", hide_input=True, confirmation_prompt=True)
+def account_set_password(email: str, password: str) -> None:
+    """Set a person's password (asked for, not echoed); every session of theirs ends and any lock-out lifts."""
+    container = _ready()
+    _run(lambda: container.account_security.set_password(email, password))
+    click.echo("password set")
+
+
+@account.command("unlock")
+@click.argument("email")
+def account_unlock(email: str) -> None:
+    """Lift the lock-out that repeated failed sign-ins put on an address."""
+    container = _ready()
+    _run(lambda: container.account_security.unlock(email))
+    click.echo("unlocked")
+
+
+@account.command("mfa-off")
+@click.argument("email")
+def account_mfa_off(email: str) -> None:
+    """Turn off a person's two-step sign-in (they lost their phone and recovery codes) and drop their
+    recovery codes; they can set it up again from the dashboard."""
+    container = _ready()
+    _run(lambda: container.mfa.turn_off(email))
+    click.echo("two-step sign-in off")
+
+
+@main.group()
+def unit() -> None:
+    """Manage organizational units, their members and invitations (as the operator: no role needed)."""
+
+
+ROLE_CHOICE = click.Choice([role.value for role in Role], case_sensitive=False)
+
+
+@unit.command("create")
+@click.argument("name")
+@click.option("--owner", "owner_email", required=True, help="Email of its first Owner, who has signed up")
+def unit_create(name: str, owner_email: str) -> None:
+    """Create a unit with its Owner; prints its id."""
+    organizations = _ready().organizations
+    made = _run(lambda: organizations.create_unit(name, organizations.person_by_email(owner_email).id))
+    click.echo(f"unit_id={made.id}")
+
+
+@unit.command("list")
+def unit_list() -> None:
+    """List every unit: id and name."""
+    for item in _run(_ready().organizations.all_units):
+        click.echo(f"{item.id}\t{item.name}")
+
+
+@unit.command("members")
+@click.argument("unit_id")
+def unit_members(unit_id: str) -> None:
+    """List a unit's members: email, role and name."""
+    organizations = _ready().organizations
+    for member in _run(lambda: organizations.members(OPERATOR, unit_id)):
+        click.echo(f"{member.email}\t{member.role}\t{member.name}")
+
+
+@unit.command("invite")
+@click.argument("unit_id")
+@click.argument("email")
+@click.option("--role", type=ROLE_CHOICE, default="developer", show_default=True)
+def unit_invite(unit_id: str, email: str, role: str) -> None:
+    """Invite an email address into a unit; prints the single-use link (valid 7 days), also mailed when
+    HORAE_SMTP_URL is set. The base is HORAE_PUBLIC_BASE_URL, or http://HORAE_HOST:HORAE_PORT."""
+    container = _ready()
+    settings = container.settings
+    base = settings.public_base_url or f"http://{settings.host}:{settings.port}"
+    sent = _run(lambda: container.organizations.invite(OPERATOR, unit_id, email, role, base))
+    click.echo(f"invitation_link={sent.link}\nmailed={'yes' if sent.mailed else 'no'}")
+
+
+@unit.command("set-role")
+@click.argument("unit_id")
+@click.argument("email")
+@click.argument("role", type=ROLE_CHOICE)
+def unit_set_role(unit_id: str, email: str, role: str) -> None:
+    """Give a person this role in a unit, adding them if they are not a member (they must have signed up).
+    This is how the unit of applications made before units gets its first Owner."""
+    organizations = _ready().organizations
+    _run(lambda: organizations.set_role(OPERATOR, unit_id, organizations.person_by_email(email).id, role))
+    click.echo("role set")
+
+
+@unit.command("remove")
+@click.argument("unit_id")
+@click.argument("email")
+def unit_remove(unit_id: str, email: str) -> None:
+    """Take a person out of a unit (never its last Owner)."""
+    organizations = _ready().organizations
+    _run(lambda: organizations.remove(OPERATOR, unit_id, organizations.person_by_email(email).id))
+    click.echo("removed")
 
 
 def _run(action: Callable[[], T]) -> T:

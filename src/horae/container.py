@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from horae.ports import Background, Clock, RateLimiter, UnitOfWorkFactory
+from horae.ports import Background, Clock, Mailer, RateLimiter, UnitOfWorkFactory
+from horae.services.account_security import AccountSecurityService
 from horae.services.accounts import AccountService
 from horae.services.applications import ApplicationService
 from horae.services.availability import AvailabilityService
 from horae.services.calendars import CalendarService
 from horae.services.callbacks import Callbacks
+from horae.services.conferencing import ConferencingService
+from horae.services.conferencing_profiles import ConferencingProfiles
 from horae.services.connections import ConnectionService
 from horae.services.enterprise import EnterpriseService
 from horae.services.event_reads import EventReadService
@@ -17,11 +20,14 @@ from horae.services.events import EventService
 from horae.services.identity import IdentityService
 from horae.services.jobs import JobRunner
 from horae.services.managed_availability import ManagedAvailabilityService
+from horae.services.mfa import MfaService
 from horae.services.oauth import OAuthService
+from horae.services.organizations import OrganizationService
 from horae.services.permissions import PermissionService
 from horae.services.profile_settings import ProfileSettingsService
 from horae.services.push import PushService
 from horae.services.sync import CalendarSync
+from horae.services.unit_applications import UnitApplicationService
 from horae.settings import Settings
 
 
@@ -46,9 +52,16 @@ class Container:
     connections: ConnectionService
     callbacks: Callbacks
     enterprise: EnterpriseService
+    conferencing: ConferencingService
+    conferencing_profiles: ConferencingProfiles
     permissions: PermissionService
     profile_settings: ProfileSettingsService
     runner: JobRunner
     rate_limiter: RateLimiter
     background: Background
     session_secret: str
+    mailer: Mailer
+    mfa: MfaService
+    account_security: AccountSecurityService
+    organizations: OrganizationService
+    unit_applications: UnitApplicationService

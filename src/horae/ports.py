@@ -9,7 +9,7 @@ from types import TracebackType
 from typing import Protocol, Self, TypeVar, runtime_checkable
 
 from horae.domain import model
-from horae.domain.conferencing import Meeting, Provisioned
+from horae.domain.conferencing import ConferencingProfile, Meeting, Provisioned
 from horae.domain.enterprise import DelegationRequest, ServiceAccount
 from horae.domain.events import BusyRow, Event, SeriesRow
 from horae.domain.managed import AvailabilityRule, AvailablePeriod
@@ -45,7 +45,8 @@ class PasswordHasher(Protocol):
 
 
 class Mailer(Protocol):
-    """Sends one plain-text email (password resets, invitations); raises when it could not be handed over."""
+    """Sends one plain-text email (password resets, invitations); raises OSError (smtplib's errors are
+    OSErrors) when the mail server could not be reached or refused the message."""
 
     def send(self, to: str, subject: str, body: str) -> None: ...
 
@@ -374,6 +375,10 @@ class DelegationRequestRepository(Repository[DelegationRequest], Protocol):
     def granted_to(self, account_id: str, application_id: str) -> DelegationRequest | None: ...
 
 
+class ConferencingProfileRepository(Repository[ConferencingProfile], Protocol):
+    def for_account(self, account_id: str) -> list[ConferencingProfile]: ...
+
+
 class CalendarPermissionRepository(Protocol):
     def unrestricted(self, application_id: str, calendar_ids: Collection[str]) -> set[str]: ...
     def grant(self, item: CalendarPermission) -> None: ...
@@ -473,6 +478,8 @@ class UnitOfWork(Protocol):
     def calendar_permissions(self) -> CalendarPermissionRepository: ...
     @property
     def permission_requests(self) -> Repository[PermissionRequest]: ...
+    @property
+    def conferencing_profiles(self) -> ConferencingProfileRepository: ...
     @property
     def login_throttles(self) -> LoginThrottleRepository: ...
     @property

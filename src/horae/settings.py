@@ -41,6 +41,12 @@ class Settings(BaseSettings):
     callbacks_loopback_only: bool = Field(
         False, description="Call back nothing but loopback addresses (test rigs, air-gapped demos)"
     )
+    smtp_url: str = Field(
+        "",
+        description="Outgoing mail: smtp://[user:password@]host[:port], smtp+starttls://... or smtps://...; "
+        "empty means mail is not sent (only logged as not sent)",
+    )
+    mail_from: str = Field("horae@localhost", description="The From address of mail Horae sends")
     # Calendar services. The OAuth and API base URLs are settings so that tests (and air-gapped installs)
     # can point the connectors at emulators or proxies.
     provider_timeout_seconds: float = Field(20.0, description="How long one call to a calendar service may take")
@@ -58,6 +64,20 @@ class Settings(BaseSettings):
     microsoft_auth_url: str = "https://login.microsoftonline.com/common/oauth2/v2.0/authorize"
     microsoft_token_url: str = "https://login.microsoftonline.com/common/oauth2/v2.0/token"
     microsoft_api_url: str = "https://graph.microsoft.com/v1.0"
+    # Conferencing services people connect through OAuth (conferencing profiles).
+    zoom_client_id: str = ""
+    zoom_client_secret: str = ""
+    zoom_auth_url: str = "https://zoom.us/oauth/authorize"
+    zoom_token_url: str = "https://zoom.us/oauth/token"
+    zoom_api_url: str = "https://api.zoom.us/v2"
+    teams_client_id: str = ""
+    teams_client_secret: str = ""
+    teams_auth_url: str = "https://login.microsoftonline.com/common/oauth2/v2.0/authorize"
+    teams_token_url: str = "https://login.microsoftonline.com/common/oauth2/v2.0/token"
+    teams_api_url: str = "https://graph.microsoft.com/v1.0"
+    # Conferencing for built-in calendars (`integrated`, and `default` there): a provider key, "" for none.
+    builtin_conferencing: str = "jitsi"
+    jitsi_base_url: str = "https://meet.jit.si"
 
     def provider_options(self, key: str) -> dict[str, str]:
         """What a calendar provider plugin is configured with: its own `{key}_*` settings (prefix removed)

@@ -59,7 +59,7 @@ def test_userinfo_has_cronofys_exact_shape(client: TestClient, container: Contai
                             "calendar_readonly": False,
                             "calendar_deleted": False,
                             "calendar_primary": True,
-                            "calendar_integrated_conferencing_available": False,
+                            "calendar_integrated_conferencing_available": True,  # Jitsi, built in
                             "calendar_attachments_available": False,
                             "permission_level": "sandbox",
                         }

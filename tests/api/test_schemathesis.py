@@ -68,6 +68,7 @@ RULES_BEYOND_SCHEMA = {
     "POST /v1/availability",
     "POST /v1/sequenced_availability",
     "POST /v1/service_account_authorizations",  # emails in the domain, scopes within the delegated scope
+    "POST /v1/conferencing_service_authorizations",  # an http(s) redirect_uri, a configured provider_name
     "POST /v1/permissions",  # calendars of the caller's account, a level Horae knows
     "DELETE /v1/calendars/{calendar_id}/events",  # ids may not hold NUL, which the generator sometimes sends
 }

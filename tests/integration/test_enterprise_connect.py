@@ -19,7 +19,7 @@ from horae.domain.hmac import HEADER, header_value
 from horae.ports import WebhookResponse
 from horae.services.applications import NewCredentials
 from tests.fakes import FakeClock
-from tests.helpers import REDIRECT, RecordingSender, authorize, csrf_of, make_app
+from tests.helpers import REDIRECT, PycronofyViaTestClient, RecordingSender, authorize, csrf_of, make_app
 from tests.integration.test_real_calendar_sync import run_due
 from tests.radicale_org import SERVICE_PASSWORD, SERVICE_USER, Organization, start_organization
 
@@ -314,7 +314,7 @@ def test_pycronofy_asks_for_delegated_access(
     sender: RecordingSender,
 ) -> None:
     token = service_token(client, container, app, org)
-    monkeypatch.setattr(pycronofy.request_handler, "requests", _ViaTestClient(client))
+    monkeypatch.setattr(pycronofy.request_handler, "requests", PycronofyViaTestClient(client))
     sdk = pycronofy.Client(client_id=app.application.client_id, client_secret=app.client_secret, access_token=token)
     sdk.request_handler.base_url = str(client.base_url).rstrip("/")
     sdk.authorize_with_service_account("alice@example.com", "read_events", CALLBACK, state="sdk")
@@ -339,7 +339,7 @@ def test_unrestricted_access_granted_by_the_administrator_is_accepted_at_once(
     assert ask(client, token, email="alice@example.com", callback_url=CALLBACK, scope="read_events").status_code == 202
     [granted] = outcome(sender, app)
     alice = exchange(client, app, granted["code"], CALLBACK).json()
-    monkeypatch.setattr(pycronofy.request_handler, "requests", _ViaTestClient(client))
+    monkeypatch.setattr(pycronofy.request_handler, "requests", PycronofyViaTestClient(client))
     sdk = pycronofy.Client(
         client_id=app.application.client_id, client_secret=app.client_secret, access_token=alice["access_token"]
     )
@@ -349,20 +349,3 @@ def test_unrestricted_access_granted_by_the_administrator_is_accepted_at_once(
     wanted = [{"calendar_id": calendar["calendar_id"], "permission_level": "unrestricted"}]
     assert sdk.elevated_permissions(wanted, redirect_uri="https://app.example/back") == {"accepted": True}
     assert sdk.list_calendars()[0]["permission_level"] == "unrestricted"
-
-
-class _ViaTestClient:
-    """pycronofy calls `requests.post(url=..., hooks=..., headers=..., json=..., params=...)` (looked up with
-    `__getattribute__`); this answers those calls through the in-process test client instead."""
-
-    def __init__(self, client: TestClient) -> None:
-        self._client = client
-
-    def _send(self, method: str, url: str, headers: Any, json: Any, params: Any) -> Any:
-        return self._client.request(method, url, headers=headers, json=json, params=params)
-
-    def get(self, url: str, hooks: Any = None, headers: Any = None, json: Any = None, params: Any = None) -> Any:
-        return self._send("GET", url, headers, json, params)
-
-    def post(self, url: str, hooks: Any = None, headers: Any = None, json: Any = None, params: Any = None) -> Any:
-        return self._send("POST", url, headers, json, params)

@@ -16,6 +16,7 @@ from horae.api.routes import (
     batch,
     calendars,
     channels,
+    conferencing,
     enterprise,
     event_reads,
     event_writes,
@@ -25,10 +26,12 @@ from horae.api.routes import (
     oauth,
 )
 from horae.container import Container
-from horae.web import connect, dashboard, pages, relink
+from horae.web import conferencing as conferencing_pages
+from horae.web import connect, dashboard, mfa_login, pages, password_reset, relink, unit_applications, units
 from horae.web import enterprise as enterprise_pages
 from horae.web import permissions as permission_pages
 from horae.web import profile as profile_pages
+from horae.web import security as security_pages
 from horae.web.common import mount_static
 
 
@@ -67,6 +70,7 @@ def create_app(container: Container) -> FastAPI:
         managed_availability,
         meta,
         enterprise,
+        conferencing,
     ]
     routers = [module.router for module in api]
     for router in [
@@ -78,6 +82,12 @@ def create_app(container: Container) -> FastAPI:
         permission_pages.router,
         dashboard.router,
         profile_pages.router,
+        security_pages.router,
+        mfa_login.router,
+        password_reset.router,
+        units.router,
+        unit_applications.router,
+        conferencing_pages.router,
     ]:
         app.include_router(router)
     mount_static(app)

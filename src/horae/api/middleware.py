@@ -11,6 +11,15 @@ from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 log = logging.getLogger("horae.http")
+# Paths that end in a bearer secret (a single-use link mailed to someone): logged without it.
+SECRET_PATHS = ("/password-reset/", "/invitations/", "/conferencing_services/")
+
+
+def loggable_path(path: str) -> str:
+    for prefix in SECRET_PATHS:
+        if path.startswith(prefix) and len(path) > len(prefix):
+            return prefix + "[secret]"
+    return path
 
 
 class RequestContext:
@@ -54,7 +63,7 @@ class RequestContext:
                 "request",
                 extra={
                     "method": scope["method"],
-                    "path": scope["path"],
+                    "path": loggable_path(scope["path"]),
                     "status": status,
                     "ms": round((time.perf_counter() - started) * 1000, 1),
                     "request_id": request_id,

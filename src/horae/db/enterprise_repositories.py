@@ -1,5 +1,5 @@
-"""Repositories for Enterprise Connect (service accounts, delegated-access requests) and the elevated calendar
-permissions those accounts, and people, grant."""
+"""Repositories for Enterprise Connect (service accounts, delegated-access requests), the elevated calendar
+permissions those accounts and people grant, and people's conferencing profiles."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from horae.db import tables as t
 from horae.db.repositories import _Repository
+from horae.domain.conferencing import ConferencingProfile
 from horae.domain.enterprise import GRANTED, DelegationRequest, ServiceAccount
 from horae.domain.permissions import CalendarPermission, PermissionRequest
 
@@ -73,3 +74,12 @@ class CalendarPermissionRepository:
 
 class PermissionRequestRepository(_Repository[PermissionRequest]):
     entity = PermissionRequest
+
+
+class ConferencingProfileRepository(_Repository[ConferencingProfile]):
+    entity = ConferencingProfile
+
+    def for_account(self, account_id: str) -> list[ConferencingProfile]:
+        c = t.conferencing_profiles.c
+        query = select(ConferencingProfile).where(c.account_id == account_id).order_by(c.created_at)
+        return list(self.session.scalars(query))

@@ -6,7 +6,8 @@ from sqlalchemy import Table
 from sqlalchemy.orm import registry
 
 from horae.db import tables
-from horae.domain import enterprise, events, managed, model, permissions, push
+from horae.domain import conferencing, enterprise, events, managed, model, permissions, push, security
+from horae.domain import organizations as units
 
 mapper_registry = registry()
 _started = False
@@ -39,6 +40,14 @@ def start_mappers() -> None:
         (enterprise.DelegationRequest, tables.delegation_requests),
         (permissions.CalendarPermission, tables.calendar_permissions),
         (permissions.PermissionRequest, tables.permission_requests),
+        (conferencing.ConferencingProfile, tables.conferencing_profiles),
+        (security.LoginThrottle, tables.login_throttles),
+        (security.MfaEnrolment, tables.mfa_enrolments),
+        (security.RecoveryCode, tables.recovery_codes),
+        (security.PasswordReset, tables.password_resets),
+        (units.OrganizationalUnit, tables.organizational_units),
+        (units.Membership, tables.unit_memberships),
+        (units.Invitation, tables.unit_invitations),
     ]
     for entity, table in pairs:
         mapper_registry.map_imperatively(entity, table)

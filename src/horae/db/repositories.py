@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Generic, TypeVar
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import delete, or_, select, update
 from sqlalchemy.orm import Session
 
 from horae.db import tables as t
@@ -32,6 +32,8 @@ class PersonRepository(_Repository[model.Person]):
     entity = model.Person
 
     def by_email(self, email: str) -> model.Person | None:
+        if "\x00" in email:  # no stored address has one, and PostgreSQL refuses NUL in a query's text
+            return None
         return self.session.scalars(select(model.Person).where(t.people.c.email == email.lower())).first()
 
 
@@ -161,6 +163,15 @@ class WebSessionRepository(_Repository[model.WebSession]):
         item = self.get(id_digest)
         if item is not None:
             self.session.delete(item)
+
+    def delete_for_person(self, person_id: str, keep: str | None = None) -> int:
+        """End every session of the person except `keep` (a session id digest); returns how many ended."""
+        c = t.web_sessions.c
+        condition = c.person_id == person_id
+        if keep is not None:
+            condition = condition & (c.id_digest != keep)
+        result = self.session.execute(delete(t.web_sessions).where(condition))
+        return int(result.rowcount)  # type: ignore[attr-defined]
 
 
 class JobRepository(_Repository[model.Job]):

@@ -166,6 +166,10 @@ applications = Table(
     Column("name", String(255), nullable=False),
     Column("redirect_uris", JSON, nullable=False),
     Column("created_at", UTCDateTime, nullable=False),
+    # The organizational unit it belongs to. Nullable only because SQLite cannot add a NOT NULL reference
+    # to a table others refer to (migration 0009); the services always set it.
+    Column("unit_id", ID, ForeignKey("organizational_units.id"), nullable=True, index=True),
+    Column("created_by", ID, ForeignKey("people.id"), nullable=True),
 )
 
 client_secrets = Table(
@@ -321,6 +325,7 @@ deliveries = Table(
     Column("attempts", Integer, nullable=False),
     Column("delivered_at", UTCDateTime, nullable=True),
     Column("job_id", ID, nullable=True),
+    Index("ix_deliveries_application_created", "application_id", "created_at"),  # the dashboard's delivery log
 )
 
 delivery_attempts = Table(
@@ -420,4 +425,94 @@ permission_requests = Table(
     Column("expires_at", UTCDateTime, nullable=False),
     Column("outcome", String(32), nullable=False),
     Column("decided_at", UTCDateTime, nullable=True),
+)
+
+# --- organizational units: their members, invitations (and applications.unit_id above) ---
+
+organizational_units = Table(
+    "organizational_units",
+    metadata,
+    Column("id", ID, primary_key=True),
+    Column("name", String(255), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+)
+
+unit_memberships = Table(
+    "unit_memberships",
+    metadata,
+    Column("unit_id", ID, ForeignKey("organizational_units.id"), primary_key=True),
+    Column("person_id", ID, ForeignKey("people.id"), primary_key=True, index=True),
+    Column("role", String(16), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+)
+
+unit_invitations = Table(
+    "unit_invitations",
+    metadata,
+    Column("id", ID, primary_key=True),
+    Column("unit_id", ID, ForeignKey("organizational_units.id"), nullable=False, index=True),
+    Column("email", String(320), nullable=False),
+    Column("role", String(16), nullable=False),
+    Column("token_digest", String(64), nullable=False, unique=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("expires_at", UTCDateTime, nullable=False),
+    Column("invited_by", ID, ForeignKey("people.id"), nullable=True),
+    Column("accepted_at", UTCDateTime, nullable=True),
+    Column("accepted_by", ID, ForeignKey("people.id"), nullable=True),
+    Column("cancelled_at", UTCDateTime, nullable=True),
+)
+
+# --- account security (lock-out, TOTP multi-factor, recovery codes, password resets) ---
+
+login_throttles = Table(
+    "login_throttles",
+    metadata,
+    Column("key", String(64), primary_key=True),  # a digest of the typed-in email address
+    Column("failures", Integer, nullable=False),
+    Column("window_started_at", UTCDateTime, nullable=False),
+    Column("locked_until", UTCDateTime, nullable=True),
+)
+
+mfa_enrolments = Table(
+    "mfa_enrolments",
+    metadata,
+    Column("person_id", ID, ForeignKey("people.id"), primary_key=True),
+    Column("sealed_secret", Text, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("confirmed_at", UTCDateTime, nullable=True),
+    Column("last_step", Integer, nullable=True),
+)
+
+recovery_codes = Table(
+    "recovery_codes",
+    metadata,
+    Column("id", ID, primary_key=True),
+    Column("person_id", ID, ForeignKey("people.id"), nullable=False, index=True),
+    Column("code_digest", String(64), nullable=False, unique=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("used_at", UTCDateTime, nullable=True),
+)
+
+password_resets = Table(
+    "password_resets",
+    metadata,
+    Column("token_digest", String(64), primary_key=True),
+    Column("person_id", ID, ForeignKey("people.id"), nullable=False, index=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("expires_at", UTCDateTime, nullable=False),
+    Column("used_at", UTCDateTime, nullable=True),
+)
+
+conferencing_profiles = Table(
+    "conferencing_profiles",
+    metadata,
+    Column("id", ID, primary_key=True),
+    Column("account_id", ID, ForeignKey("accounts.id"), nullable=False, index=True),
+    Column("provider_key", String(255), nullable=False),
+    Column("name", String(320), nullable=False),
+    Column("status", String(32), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("is_default", Boolean, nullable=False, default=False),
+    Column("connection", JSON, nullable=True),
+    Column("sealed_credentials", Text, nullable=True),
 )

@@ -10,7 +10,9 @@ from sqlalchemy.orm import Session, sessionmaker
 from horae.db import availability_repositories as ar
 from horae.db import enterprise_repositories as xr
 from horae.db import event_repositories as er
+from horae.db import organization_repositories as ur
 from horae.db import repositories as r
+from horae.db import security_repositories as sr
 from horae.ports import JobQueue
 
 
@@ -37,6 +39,15 @@ class SqlUnitOfWork:
     delegation_requests: xr.DelegationRequestRepository
     calendar_permissions: xr.CalendarPermissionRepository
     permission_requests: xr.PermissionRequestRepository
+    conferencing_profiles: xr.ConferencingProfileRepository
+    login_throttles: sr.LoginThrottleRepository
+    mfa_enrolments: sr.MfaEnrolmentRepository
+    recovery_codes: sr.RecoveryCodeRepository
+    password_resets: sr.PasswordResetRepository
+    units: ur.OrganizationalUnitRepository
+    memberships: ur.MembershipRepository
+    invitations: ur.InvitationRepository
+    app_activity: ur.ApplicationActivityRepository
 
     def __init__(self, session_factory: sessionmaker[Session], queue: JobQueue) -> None:
         self._session_factory = session_factory
@@ -65,6 +76,15 @@ class SqlUnitOfWork:
         self.delegation_requests = xr.DelegationRequestRepository(s)
         self.calendar_permissions = xr.CalendarPermissionRepository(s)
         self.permission_requests = xr.PermissionRequestRepository(s)
+        self.conferencing_profiles = xr.ConferencingProfileRepository(s)
+        self.login_throttles = sr.LoginThrottleRepository(s)
+        self.mfa_enrolments = sr.MfaEnrolmentRepository(s)
+        self.recovery_codes = sr.RecoveryCodeRepository(s)
+        self.password_resets = sr.PasswordResetRepository(s)
+        self.units = ur.OrganizationalUnitRepository(s)
+        self.memberships = ur.MembershipRepository(s)
+        self.invitations = ur.InvitationRepository(s)
+        self.app_activity = ur.ApplicationActivityRepository(s)
         return self
 
     def __exit__(

@@ -146,3 +146,111 @@ def invite_block(details: ConferencingDetails, lang: str = "en") -> str:
     if details.passcode:
         lines.append(_PASSCODE[lang].format(code=details.passcode))
     return "\n".join(lines)
+
+
+# --- per-event subscriptions and the stored state ---------------------------------------------------------
+
+ASSIGNED, FAILING = "conferencing_assigned", "conferencing_failing"
+INTERACTIONS = (ASSIGNED, FAILING)
+MAX_SUBSCRIPTIONS = 10
+# What `event.details["conferencing"]["state"]` holds: waiting for a service, details known, tries used up.
+PENDING, READY, GAVE_UP = "pending", "ready", "gave_up"
+
+
+def parse_subscriptions(raw: Any) -> list[dict[str, Any]]:
+    """The upsert's `subscriptions`: webhooks with the conferencing interactions they want."""
+    if not isinstance(raw, list) or len(raw) > MAX_SUBSCRIPTIONS:
+        raise BadConferencing("subscriptions", f"subscriptions must be a list of at most {MAX_SUBSCRIPTIONS}")
+    kept: list[dict[str, Any]] = []
+    for n, entry in enumerate(raw):
+        where = f"subscriptions.{n}"
+        if not isinstance(entry, dict) or entry.get("type") != "webhook":
+            raise BadConferencing(f"{where}.type", "a subscription's type must be webhook")
+        uri = entry.get("uri")
+        if not isinstance(uri, str) or not re.match(r"^https?://\S+$", uri) or len(uri) > MAX_URL:
+            raise BadConferencing(f"{where}.uri", "a subscription's uri must be an http(s) URL")
+        wanted = entry.get("interactions")
+        if not isinstance(wanted, list) or not wanted:
+            raise BadConferencing(f"{where}.interactions", "name at least one interaction")
+        types = [i.get("type") if isinstance(i, dict) else None for i in wanted]
+        unknown = [t for t in types if t not in INTERACTIONS]
+        if unknown:
+            raise BadConferencing(f"{where}.interactions", f"interactions must be among {', '.join(INTERACTIONS)}")
+        kept.append({"type": "webhook", "uri": uri, "interactions": [{"type": t} for t in dict.fromkeys(types)]})
+    return kept
+
+
+def wanting(subscriptions: Any, interaction: str) -> list[str]:
+    """The URIs of the subscriptions that asked for this interaction."""
+    found = []
+    for entry in subscriptions if isinstance(subscriptions, list) else []:
+        kinds = {i.get("type") for i in entry.get("interactions", []) if isinstance(i, dict)}
+        if interaction in kinds and isinstance(entry.get("uri"), str):
+            found.append(entry["uri"])
+    return found
+
+
+def details_of(state: dict[str, Any]) -> ConferencingDetails | None:
+    """The details a stored state holds, when it holds any."""
+    if state.get("state") != READY or not state.get("join_url"):
+        return None
+    return ConferencingDetails(
+        str(state.get("provider_name") or ""),
+        str(state["join_url"]),
+        state.get("passcode") or None,
+        tuple(str(d) for d in state.get("dial_ins") or ()),
+    )
+
+
+def with_details(state: dict[str, Any], provisioned: Provisioned) -> dict[str, Any]:
+    """The state once a service made the conference."""
+    found = provisioned.details
+    return {
+        **state,
+        "state": READY,
+        "remote_id": provisioned.remote_id,
+        "provider_name": found.provider_name,
+        "join_url": found.join_url,
+        "passcode": found.passcode,
+        "dial_ins": list(found.dial_ins),
+    }
+
+
+def as_read(state: Any) -> dict[str, Any] | None:
+    """`conferencing` as event reads show it: the details, `{"pending": true}` while waiting, else nothing."""
+    if not isinstance(state, dict) or state.get("state") not in (PENDING, READY):
+        return None  # none asked for, or every try failed (the event stays, without conferencing)
+    details = details_of(state)
+    if details is None:
+        return {"pending": True}
+    return {"provider_name": details.provider_name, "join_url": details.join_url}
+
+
+# --- conferencing profiles: a person's Zoom or Teams account ----------------------------------------------
+
+# Provider keys (plugins) and the wire names userinfo shows for them (Cronofy: go_to, zoom, ms_teams).
+WIRE_NAMES = {"zoom": "zoom", "teams": "ms_teams"}
+
+
+@dataclass(eq=False)
+class ConferencingProfile:
+    """A conferencing account connected to a calendar account (`pro_...`), through which conferences are
+    provisioned when an upsert names it, or when it is the account's default."""
+
+    id: str
+    account_id: str
+    provider_key: str  # the plugin: zoom, teams
+    name: str  # the account's email address there
+    status: str  # "active" | "disconnected"
+    created_at: datetime
+    is_default: bool = False
+    connection: dict[str, str] | None = None
+    sealed_credentials: str | None = None
+
+    @property
+    def provider_name(self) -> str:
+        return WIRE_NAMES.get(self.provider_key, self.provider_key)
+
+    @property
+    def connected(self) -> bool:
+        return self.status == "active"

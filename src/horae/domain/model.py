@@ -88,6 +88,8 @@ class Application:
     name: str
     redirect_uris: list[str]
     created_at: datetime
+    unit_id: str | None = None  # its organizational unit; set by ApplicationService, None only in old rows
+    created_by: str | None = None  # the person who created it on the dashboard
 
 
 @dataclass(eq=False)

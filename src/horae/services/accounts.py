@@ -10,6 +10,7 @@ from horae.domain import ids
 from horae.domain.model import Account, Calendar, Person, Profile, WebSession
 from horae.errors import AuthenticationFailed, FieldError, InvalidRequest
 from horae.ports import Clock, PasswordHasher, UnitOfWork, UnitOfWorkFactory
+from horae.services import lockout
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 EMAIL_PATTERN = _EMAIL  # also what the profile page accepts as a new address
@@ -80,17 +81,27 @@ class AccountService:
         return SignedIn(person, account)
 
     def log_in(self, email: str, password: str) -> SignedIn:
+        """The person whose password this is. Failures count toward the lock-out of the address (known or
+        not, so the answer never tells who has an account); when the person has a second factor, the
+        count is only cleared once its code is right too (see MfaService.complete_login)."""
+        email = email.strip().lower()
+        now = self._clock.now()
         with self._uow() as uow:
-            person = uow.people.by_email(email.strip().lower())
+            lockout.refuse_if_locked(uow, email, now)
+            person = uow.people.by_email(email)
             if person is None:
                 # Spend the same time as a real check, so response times do not reveal who has an account.
                 self._dummy_hash = self._dummy_hash or self._hasher.hash("not-a-real-password")
                 self._hasher.verify(self._dummy_hash, password)
-                raise AuthenticationFailed("email or password not recognised")
-            if not self._hasher.verify(person.password_hash, password):
+            if person is None or not self._hasher.verify(person.password_hash, password):
+                lockout.count_failure(uow, email, now)
+                uow.commit()
                 raise AuthenticationFailed("email or password not recognised")
             if self._hasher.needs_rehash(person.password_hash):
                 person.password_hash = self._hasher.hash(password)
+            enrolment = uow.mfa_enrolments.get(person.id)
+            if enrolment is None or not enrolment.active:
+                lockout.clear(uow, email)
             account = uow.accounts.by_person(person.id)
             assert account is not None, "every person has an account"
             uow.commit()

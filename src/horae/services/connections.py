@@ -3,14 +3,9 @@ own OAuth consent; relinking a disconnected profile with new credentials. Every 
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import hmac
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
 
 from horae.domain import ids
 from horae.domain.model import Profile
@@ -18,6 +13,7 @@ from horae.errors import InvalidRequest, NotFound, ProviderAuthRejected, Provide
 from horae.ports import Clock, CredentialLinker, Linked, OAuthLinker, UnitOfWorkFactory
 from horae.services.calendars import ProviderLookup
 from horae.services.credentials import Credentials
+from horae.services.signed_state import SignedState
 from horae.services.sync import CalendarSync
 
 FORM_KINDS = ("caldav", "ics")
@@ -53,7 +49,7 @@ class ConnectionService:
         self._credentials = credentials
         self._providers = providers
         self._sync = sync
-        self._state_key = state_key
+        self._states = SignedState(state_key, clock, STATE_LIFETIME)
         self.oauth_kinds = tuple(k for k in oauth_kinds if k in OAUTH_KINDS)  # those with a client configured
         # Only these keys may be named by a person: a provider key can be a dotted path, which imports code.
         self.form_kinds = tuple(form_kinds)
@@ -104,27 +100,13 @@ class ConnectionService:
         return self._keep(account_id, found.provider_key, linked, found.profile_id)
 
     def read_state(self, state: str) -> OAuthState | None:
-        body, _, mac = state.partition(".")
-        if not hmac.compare_digest(self._mac(body), mac):
-            return None
-        try:
-            data: dict[str, Any] = json.loads(base64.urlsafe_b64decode(body + "=" * (-len(body) % 4)))
-        except ValueError:
-            return None
-        if float(data.get("exp", 0)) < self._clock.now().timestamp():
+        data = self._states.read(state)
+        if data is None or "acc" not in data or "key" not in data:
             return None
         return OAuthState(str(data["acc"]), str(data["key"]), str(data.get("pro", "")))
 
     def _sign(self, state: OAuthState) -> str:
-        expires = (self._clock.now() + STATE_LIFETIME).timestamp()
-        data = {"acc": state.account_id, "key": state.provider_key, "pro": state.profile_id, "exp": expires}
-        data["n"] = ids.new_token(8)
-        body = base64.urlsafe_b64encode(json.dumps(data).encode()).decode().rstrip("=")
-        return f"{body}.{self._mac(body)}"
-
-    def _mac(self, body: str) -> str:
-        digest = hmac.new(self._state_key, body.encode(), hashlib.sha256).digest()
-        return base64.urlsafe_b64encode(digest).decode().rstrip("=")
+        return self._states.sign({"acc": state.account_id, "key": state.provider_key, "pro": state.profile_id})
 
     # --- keeping a link -----------------------------------------------------------------------------------
 

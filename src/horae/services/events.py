@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from horae.domain import ids, recurrence
+from horae.domain.conferencing import ConferencingRequest
 from horae.domain.events import Event
-from horae.domain.model import Profile
+from horae.domain.model import Calendar, Profile
 from horae.domain.times import EventTime
 from horae.errors import FieldError, InvalidRequest, NotFound, PermissionDenied
 from horae.ports import ChangeNotifier, Clock, UnitOfWork, UnitOfWorkFactory
@@ -24,6 +25,26 @@ Outbound = Callable[[UnitOfWork, Profile, Event], None]
 
 def _nothing_outbound(uow: UnitOfWork, profile: Profile, event: Event) -> None:
     """Built-in calendars only: the store is the calendar."""
+
+
+class EventHooks(Protocol):
+    """Told inside the writing transaction about an upsert (after it was applied) and a delete: how
+    conferencing (services/conferencing.py) follows its event."""
+
+    def on_upsert(
+        self, uow: UnitOfWork, event: Event, calendar: Calendar, profile: Profile, data: EventInput, ctx: AccessContext
+    ) -> None: ...
+    def on_delete(self, uow: UnitOfWork, event: Event) -> None: ...
+
+
+class _NoHooks:
+    def on_upsert(
+        self, uow: UnitOfWork, event: Event, calendar: Calendar, profile: Profile, data: EventInput, ctx: AccessContext
+    ) -> None:
+        """Nothing follows events."""
+
+    def on_delete(self, uow: UnitOfWork, event: Event) -> None:
+        """Nothing follows events."""
 
 
 @dataclass(frozen=True)
@@ -47,6 +68,8 @@ class EventInput:
     recurrence: dict[str, Any] | None = None
     instance: str | None = None  # change one instance of the series `event_id` names (docs/compat.md)
     details: dict[str, Any] = field(default_factory=dict)
+    conferencing: ConferencingRequest | None = None  # None: leave the event's conferencing as it is
+    subscriptions: list[dict[str, Any]] | None = None  # per-event webhooks (conferencing interactions)
 
 
 def check_times(start: EventTime, end: EventTime) -> None:
@@ -94,6 +117,7 @@ class EventService:
         self._calendars = calendars
         self._notifier = notifier
         self._outbound = outbound
+        self.hooks: EventHooks = _NoHooks()  # set once the conferencing service exists (bootstrap)
 
     def upsert(self, ctx: AccessContext, calendar_id: str, data: EventInput) -> Event:
         ctx.require("create_event")
@@ -129,6 +153,7 @@ class EventService:
                 uow.events.add(event)
             apply(event, data, now)
             event.changed_by = ctx.application_id
+            self.hooks.on_upsert(uow, event, calendar, profile, data, ctx)
             self._outbound(uow, profile, event)
             self._notifier.event_changed(uow, event, ctx.application_id)
             uow.commit()
@@ -263,6 +288,7 @@ class EventService:
             raise PermissionDenied(f"{doing} external events needs unrestricted permission on the calendar")
 
     def _remove(self, uow: UnitOfWork, event: Event, changed_by: str | None) -> None:
+        self.hooks.on_delete(uow, event)
         event.deleted = True
         event.updated_at = self._clock.now()
         event.changed_by = changed_by

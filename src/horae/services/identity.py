@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from horae.domain.conferencing import ConferencingProfile
 from horae.domain.model import Account, Calendar, Profile
 from horae.errors import AuthenticationFailed, NotFound
 from horae.ports import Clock, UnitOfWork, UnitOfWorkFactory
@@ -23,6 +24,7 @@ class Identity:
     calendars: list[Calendar]
     scope: str
     unrestricted: frozenset[str] = frozenset()  # calendars where the caller may change external events
+    conferencing: tuple[ConferencingProfile, ...] = ()
 
     def calendars_of(self, profile_id: str) -> list[Calendar]:
         return [c for c in self.calendars if c.profile_id == profile_id]
@@ -43,7 +45,8 @@ class IdentityService:
             profiles = uow.profiles.for_account(account.id)
             calendars = uow.calendars.for_account(account.id)
             unrestricted = uow.calendar_permissions.unrestricted(ctx.application_id, [c.id for c in calendars])
-        return Identity(account, profiles, calendars, ctx.scope, frozenset(unrestricted))
+            conferencing = tuple(uow.conferencing_profiles.for_account(account.id))
+        return Identity(account, profiles, calendars, ctx.scope, frozenset(unrestricted), conferencing)
 
     def profiles_of(self, account_id: str) -> list[Profile]:
         """The account's calendar connections, oldest first (for its own pages)."""

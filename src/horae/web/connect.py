@@ -12,7 +12,8 @@ from horae.errors import AuthenticationFailed, InvalidRequest, NotFound
 from horae.services.accounts import SignedIn
 from horae.services.connections import FORM_KINDS
 from horae.web import csrf
-from horae.web.common import FormField, error_page, forbidden, render, signed_in, start_session
+from horae.web.common import FormField, error_page, forbidden, render, signed_in
+from horae.web.dashboard import finish_login
 
 router = APIRouter(include_in_schema=False)
 PRESETS = {"": "Another CalDAV server", "icloud": "iCloud", "fastmail": "Fastmail", "nextcloud": "Nextcloud"}
@@ -61,8 +62,7 @@ async def connect_login(
         person = await run_in_threadpool(container(request).accounts.log_in, email, password)
     except AuthenticationFailed as exc:
         return await _page(request, None, 401, login_error=exc.message)
-    await start_session(request, person)
-    return await _page(request, person)
+    return await finish_login(request, person, "/connect")
 
 
 @router.post("/connect/{kind}")

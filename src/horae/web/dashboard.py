@@ -15,6 +15,7 @@ from horae.errors import AuthenticationFailed, InvalidRequest
 from horae.services.accounts import SignedIn
 from horae.web import csrf
 from horae.web.common import FormField, forbidden, render, signed_in, start_session
+from horae.web.mfa_login import begin_second_step
 
 router = APIRouter(include_in_schema=False)
 HOME = "/dashboard"
@@ -48,9 +49,14 @@ def dashboard_page(request: Request, template: str, person: SignedIn, status: in
 
 
 async def finish_login(request: Request, person: SignedIn, next_url: str) -> Response:
-    """After the password was right: start the session and go on to `next_url`."""
+    """After the password was right: start the session and go on to `next_url` (a same-site path, query
+    allowed), or first ask for the second factor when the person has one. Every page that signs people in
+    ends here, so none of them can skip that step."""
+    target = safe_next(next_url)
+    if await run_in_threadpool(container(request).mfa.required, person.person.id):
+        return await begin_second_step(request, person.person.id, target)
     await start_session(request, person)
-    return RedirectResponse(safe_next(next_url), status_code=303)
+    return RedirectResponse(target, status_code=303)
 
 
 @router.get(HOME)

@@ -23,9 +23,9 @@ from horae.web.common import (
     forbidden,
     render,
     signed_in,
-    start_session,
     with_query,
 )
+from horae.web.dashboard import finish_login
 
 router = APIRouter(include_in_schema=False)
 PAGE = "/enterprise_connect/oauth/authorize"
@@ -80,8 +80,7 @@ async def login(
         person = await run_in_threadpool(container(request).accounts.log_in, email, password)
     except AuthenticationFailed as exc:
         return _page(request, checked, query, None, 401, login_error=exc.message)
-    await start_session(request, person)
-    return RedirectResponse(f"{PAGE}?{query}", status_code=303)
+    return await finish_login(request, person, f"{PAGE}?{query}")
 
 
 @router.post(f"{PAGE}/decision")

@@ -11,7 +11,6 @@ from starlette.concurrency import run_in_threadpool
 from horae.api.auth import container
 from horae.domain import scopes
 from horae.errors import AuthenticationFailed, InvalidRequest, OAuthRedirect
-from horae.services.accounts import SignedIn
 from horae.services.oauth import AuthorizeRequest
 from horae.web import csrf
 from horae.web.common import (
@@ -21,9 +20,9 @@ from horae.web.common import (
     forbidden,
     render,
     signed_in,
-    start_session,
     with_query,
 )
+from horae.web.dashboard import finish_login
 
 router = APIRouter(include_in_schema=False)
 
@@ -58,11 +57,6 @@ async def authorize(request: Request) -> Response:
     )
 
 
-async def _start_session(request: Request, person: SignedIn, query: str) -> Response:
-    await start_session(request, person)
-    return RedirectResponse(f"/oauth/authorize?{query}", status_code=303)
-
-
 @router.post("/oauth/authorize/login")
 async def login(
     request: Request, email: FormField = "", password: FormField = "", query: FormField = "", csrf_token: FormField = ""
@@ -78,7 +72,7 @@ async def login(
         return render(
             request, "login.html", 401, app_name=checked.application_name, query=query, error=exc.message, email=email
         )
-    return await _start_session(request, person, query)
+    return await finish_login(request, person, f"/oauth/authorize?{query}")
 
 
 @router.post("/oauth/authorize/signup")
@@ -109,7 +103,7 @@ async def signup(
             name=name,
             error=None,
         )
-    return await _start_session(request, person, query)
+    return await finish_login(request, person, f"/oauth/authorize?{query}")
 
 
 @router.post("/oauth/authorize/decision")

@@ -10,7 +10,8 @@ from starlette.concurrency import run_in_threadpool
 from horae.api.auth import container
 from horae.errors import AuthenticationFailed, NotFound
 from horae.web import csrf
-from horae.web.common import FormField, error_page, forbidden, render, signed_in, start_session
+from horae.web.common import FormField, error_page, forbidden, render, signed_in
+from horae.web.dashboard import finish_login
 
 router = APIRouter(include_in_schema=False)
 PAGE = "permissions.html"
@@ -42,8 +43,7 @@ async def permission_login(
         person = await run_in_threadpool(container(request).accounts.log_in, email, password)
     except AuthenticationFailed as exc:
         return _sign_in(request, request_id, 401, exc.message)
-    await start_session(request, person)
-    return RedirectResponse(f"/permissions/{request_id}", status_code=303)
+    return await finish_login(request, person, f"/permissions/{request_id}")
 
 
 @router.post("/permissions/{request_id}")

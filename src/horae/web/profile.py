@@ -15,6 +15,7 @@ from horae.errors import InvalidRequest, NotFound
 from horae.services.accounts import SignedIn
 from horae.web import csrf
 from horae.web.common import FormField, error_page, forbidden
+from horae.web.conferencing import LABELS
 from horae.web.dashboard import dashboard_page, require_person
 
 router = APIRouter(include_in_schema=False)
@@ -28,8 +29,13 @@ def _zones() -> list[str]:
 
 async def _show(request: Request, person: SignedIn, status: int = 200, **extra: object) -> Response:
     overview = await run_in_threadpool(container(request).profile_settings.overview, person.person.id)
+    profiles = container(request).conferencing_profiles
+    conferencing = await run_in_threadpool(profiles.for_account, person.account.id)
     context: dict[str, object] = {"errors": {}, "saved": None, **extra}
-    return dashboard_page(request, "profile.html", person, status, overview=overview, zones=_zones(), **context)
+    return dashboard_page(
+        request, "profile.html", person, status, overview=overview, zones=_zones(), conferencing=conferencing,
+        offered=profiles.configured, labels=LABELS, **context,
+    )  # fmt: skip
 
 
 def _errors(exc: InvalidRequest) -> dict[str, str]:

@@ -10,7 +10,8 @@ from horae.api.auth import container
 from horae.errors import AuthenticationFailed, NotFound
 from horae.services.connections import FORM_KINDS, OAUTH_KINDS
 from horae.web import csrf
-from horae.web.common import FormField, error_page, forbidden, render, signed_in, start_session
+from horae.web.common import FormField, error_page, forbidden, render, signed_in
+from horae.web.dashboard import finish_login
 
 router = APIRouter(include_in_schema=False)
 _NOT_YOURS = "This calendar connection does not belong to the account you are signed in with."
@@ -47,8 +48,7 @@ async def relink_login(
         person = await run_in_threadpool(container(request).accounts.log_in, email, password)
     except AuthenticationFailed as exc:
         return render(request, "relink.html", 401, profile_id=profile_id, email=None, error=exc.message, done=False)
-    await start_session(request, person)
-    return RedirectResponse(f"/profiles/{profile_id}/relink", status_code=303)
+    return await finish_login(request, person, f"/profiles/{profile_id}/relink")
 
 
 @router.post("/profiles/{profile_id}/relink")

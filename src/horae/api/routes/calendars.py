@@ -29,9 +29,13 @@ router = APIRouter(tags=["Calendars"])
 )
 async def list_calendars(request: Request, ctx: AccountAccess) -> CalendarList:
     calendars, profiles, unrestricted = await run_in_threadpool(container(request).calendars.list, ctx)
+    integrated = container(request).conferencing.integrated_available
     return CalendarList(
         sub=ctx.account_id,
-        calendars=[calendar_info(c, profiles[c.profile_id], c.id in unrestricted) for c in calendars],
+        calendars=[
+            calendar_info(c, profiles[c.profile_id], c.id in unrestricted, integrated(profiles[c.profile_id]))
+            for c in calendars
+        ],
     )
 
 
@@ -49,7 +53,8 @@ async def create_calendar(request: Request, ctx: AccountAccess) -> CreatedCalend
     calendar, profile = await run_in_threadpool(
         container(request).calendars.create, ctx, req.profile_id, req.name, req.color
     )
-    return CreatedCalendar(calendar=calendar_info(calendar, profile))
+    integrated = container(request).conferencing.integrated_available(profile)
+    return CreatedCalendar(calendar=calendar_info(calendar, profile, False, integrated))
 
 
 @router.post(

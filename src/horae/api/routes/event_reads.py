@@ -60,7 +60,7 @@ async def _userinfo(request: Request, ctx: AccessContext, page: Page) -> identit
     if not page.query.include_userinfo:
         return None
     found = await run_in_threadpool(container(request).identity.identity, ctx)
-    return identity.userinfo(found, public_base_url(request))
+    return identity.userinfo(found, public_base_url(request), container(request).conferencing.integrated_available)
 
 
 def _next_url(request: Request, kind: str, page: Page) -> str | None:

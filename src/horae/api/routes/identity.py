@@ -21,7 +21,7 @@ router = APIRouter(tags=["Identity"])
 )
 async def userinfo(request: Request, ctx: AccountAccess) -> shapes.Userinfo:
     identity = await run_in_threadpool(container(request).identity.identity, ctx)
-    return shapes.userinfo(identity, public_base_url(request))
+    return shapes.userinfo(identity, public_base_url(request), container(request).conferencing.integrated_available)
 
 
 @router.get(

@@ -39,10 +39,10 @@ class ApplicationCalendarRequest(BaseModel):
     application_calendar_id: str = ""
 
 
-def calendar_info(calendar: Calendar, profile: Profile, unrestricted: bool = False) -> CalendarInfo:
+def calendar_info(calendar: Calendar, profile: Profile, unrestricted: bool, integrated: bool) -> CalendarInfo:
     return CalendarInfo(
         provider_name=profile.provider_name,
         profile_id=profile.id,
         profile_name=profile.name,
-        **calendar_in_profile(calendar, unrestricted).model_dump(),
+        **calendar_in_profile(calendar, unrestricted, integrated).model_dump(),
     )

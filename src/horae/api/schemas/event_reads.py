@@ -10,6 +10,7 @@ from zoneinfo import available_timezones
 from pydantic import BaseModel, ConfigDict, Field
 
 from horae.api.schemas.identity import Userinfo
+from horae.domain import conferencing
 from horae.domain.times import BadTime, format_instant, zone
 from horae.services.read_models import Listed, Page
 
@@ -64,6 +65,14 @@ class EventOptions(_Out):
     change_participation_status: bool
 
 
+class ReadConferencing(_Out):
+    """`{"pending": true}` until the conference exists, then its provider and join URL."""
+
+    pending: bool | None = None
+    provider_name: str | None = None
+    join_url: str | None = None
+
+
 class ReadEvent(_Out):
     calendar_id: str
     event_uid: str
@@ -89,6 +98,7 @@ class ReadEvent(_Out):
     options: EventOptions
     color: str | None = None
     url: str | None = None
+    conferencing: ReadConferencing | None = None
 
 
 class EventsResponse(_Out):
@@ -197,6 +207,7 @@ def read_event(item: Listed, localized: bool, include_geo: bool) -> ReadEvent:
         options=EventOptions(delete=item.can_edit, update=item.can_edit, change_participation_status=item.writable),
         color=item.value("color"),
         url=item.value("url"),
+        conferencing=_conferencing(details.get("conferencing")),
     )
 
 
@@ -223,3 +234,8 @@ def free_busy_response(page: Page, next_url: str | None, userinfo: Userinfo | No
             block.deleted = item.deleted
         blocks.append(block)
     return FreeBusyResponse(pages=pages(page, next_url), free_busy=blocks, userinfo=userinfo)
+
+
+def _conferencing(state: object) -> ReadConferencing | None:
+    shown = conferencing.as_read(state)
+    return ReadConferencing(**shown) if shown is not None else None

@@ -7,7 +7,8 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from horae.api.schemas.times import read_ends
-from horae.domain import recurrence
+from horae.domain import conferencing, recurrence
+from horae.domain.conferencing import ConferencingRequest
 from horae.domain.times import parse_event_time
 from horae.errors import FieldError, InvalidRequest
 from horae.services.events import EventInput
@@ -65,7 +66,14 @@ class UpsertEventRequest(_Loose):
     event_private: bool | None = None
     recurrence: dict[str, Any] | None = None
     instance: str | None = Field(None, min_length=1, max_length=300)  # one instance of a series (docs/compat.md)
-    locale: str | None = None
+    locale: str | None = Field(None, max_length=35, description="Language of conferencing template fallbacks")
+    conferencing: dict[str, Any] | None = Field(
+        None, description="`{profile_id}`: default, integrated, explicit (with provider_description and join_url), "
+        "none, or a conferencing profile id",
+    )  # fmt: skip
+    subscriptions: list[dict[str, Any]] | None = Field(
+        None, description="Webhooks for conferencing_assigned and conferencing_failing"
+    )
 
 
 class DeleteEventRequest(_Loose):
@@ -92,6 +100,7 @@ def to_input(req: UpsertEventRequest) -> EventInput:
             recurrence.check(req.recurrence, times["start"])
         except recurrence.BadRecurrence as exc:
             problems[exc.field] = [FieldError("errors.invalid_recurrence", exc.message)]
+    wanted, subscriptions = _conferencing(req, problems)
     if problems:
         raise InvalidRequest(problems)
     details: dict[str, Any] = {}
@@ -117,4 +126,23 @@ def to_input(req: UpsertEventRequest) -> EventInput:
         recurrence=req.recurrence,
         instance=req.instance,
         details=details,
+        conferencing=wanted,
+        subscriptions=subscriptions,
     )
+
+
+def _conferencing(
+    req: UpsertEventRequest, problems: dict[str, list[FieldError]]
+) -> tuple[ConferencingRequest | None, list[dict[str, Any]] | None]:
+    """The conferencing asked for, the subscriptions, and checked templates; problems are added by field."""
+    wanted, subscriptions = None, None
+    location = req.location.description if req.location else None
+    try:
+        conferencing.check_templates(req.description, location)
+        if req.conferencing is not None:
+            wanted = conferencing.parse_request(req.conferencing)
+        if req.subscriptions is not None:
+            subscriptions = conferencing.parse_subscriptions(req.subscriptions)
+    except conferencing.BadConferencing as exc:
+        problems.setdefault(exc.field, []).append(FieldError("errors.invalid", exc.message))
+    return wanted, subscriptions

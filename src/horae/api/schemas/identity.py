@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from pydantic import BaseModel, ConfigDict, Field
 
+from horae.domain.conferencing import ConferencingProfile
 from horae.domain.model import Calendar, Profile
 from horae.services.identity import Identity
 
@@ -28,6 +31,15 @@ class ProfileInfo(BaseModel):
     profile_relink_url: str | None = None
 
 
+class ConferencingProfileInfo(BaseModel):
+    provider_name: str
+    profile_id: str
+    profile_name: str
+    profile_connected: bool
+    profile_default: bool = Field(description="Horae: the one `default` conferencing uses without integrated")
+    profile_relink_url: str | None = None
+
+
 class UserinfoProfile(ProfileInfo):
     profile_initial_sync_required: bool
     profile_calendars: list[CalendarInProfile]
@@ -41,7 +53,7 @@ class Authorization(BaseModel):
 class CronofyData(BaseModel):
     authorization: Authorization
     profiles: list[UserinfoProfile]
-    conferencing_profiles: list[ProfileInfo]
+    conferencing_profiles: list[ConferencingProfileInfo]
 
 
 class Userinfo(BaseModel):
@@ -71,15 +83,14 @@ class ProfilesResponse(BaseModel):
     profiles: list[ProfileInfo]
 
 
-def calendar_in_profile(calendar: Calendar, unrestricted: bool = False) -> CalendarInProfile:
+def calendar_in_profile(calendar: Calendar, unrestricted: bool, integrated: bool) -> CalendarInProfile:
     return CalendarInProfile(
         calendar_id=calendar.id,
         calendar_name=calendar.name,
         calendar_readonly=calendar.readonly,
         calendar_deleted=calendar.deleted,
         calendar_primary=calendar.primary,
-        # Built-in conferencing on built-in calendars arrives with the conferencing work.
-        calendar_integrated_conferencing_available=False,
+        calendar_integrated_conferencing_available=integrated,
         calendar_attachments_available=False,
         permission_level="unrestricted" if unrestricted else "sandbox",
     )
@@ -102,14 +113,15 @@ def _profile_fields(profile: Profile, base_url: str) -> dict[str, object]:
     return fields
 
 
-def userinfo(identity: Identity, base_url: str) -> Userinfo:
+def userinfo(identity: Identity, base_url: str, integrated: Callable[[Profile], bool]) -> Userinfo:
     account = identity.account
     profiles = [
         UserinfoProfile(
             **_profile_fields(p, base_url),
             profile_initial_sync_required=p.status == "pending",
             profile_calendars=[
-                calendar_in_profile(c, c.id in identity.unrestricted) for c in identity.calendars_of(p.id)
+                calendar_in_profile(c, c.id in identity.unrestricted, integrated(p))
+                for c in identity.calendars_of(p.id)
             ],
         )
         for p in identity.profiles
@@ -123,7 +135,7 @@ def userinfo(identity: Identity, base_url: str) -> Userinfo:
         cronofy_data=CronofyData(
             authorization=Authorization(scope=identity.scope, status="active"),
             profiles=profiles,
-            conferencing_profiles=[],
+            conferencing_profiles=[conferencing_profile_info(p, base_url) for p in identity.conferencing],
         ),
     )
 
@@ -134,4 +146,15 @@ def account(identity: Identity) -> AccountResponse:
         account=AccountInfo(
             account_id=a.id, email=a.email, name=a.name, default_tzid=a.default_tzid, scope=identity.scope
         )
+    )
+
+
+def conferencing_profile_info(profile: ConferencingProfile, base_url: str) -> ConferencingProfileInfo:
+    return ConferencingProfileInfo(
+        provider_name=profile.provider_name,
+        profile_id=profile.id,
+        profile_name=profile.name,
+        profile_connected=profile.connected,
+        profile_default=profile.is_default,
+        profile_relink_url=None if profile.connected else f"{base_url}/dashboard/conferencing/{profile.id}/relink",
     )

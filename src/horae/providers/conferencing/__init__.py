@@ -9,6 +9,8 @@ from horae.ports import ConferencingProvider
 
 BUILT_IN = {
     "jitsi": "horae.providers.conferencing.jitsi:JitsiConferencing",
+    "zoom": "horae.providers.conferencing.zoom:ZoomConferencing",
+    "teams": "horae.providers.conferencing.teams:TeamsConferencing",
 }
 
 
