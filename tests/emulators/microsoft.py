@@ -68,7 +68,88 @@ def aad_error(status: int, error: str, code: int, text: str) -> JSONResponse:
     return JSONResponse(body, status_code=status)
 
 
-class GraphEmulator(EmulatorBase):
+class IdentityPlatform(EmulatorBase):
+    """What every Microsoft emulator shares: the identity platform's authorize and token endpoints (AADSTS
+    errors, rotated refresh tokens) and the Graph call wrapper (throttling, outages, bearer tokens)."""
+
+    def __init__(self, client_id: str, client_secret: str) -> None:
+        super().__init__(client_id, client_secret)
+        self.outage_state, self.outage_status = Outage(), 503
+        self.outage_retry: int | str | None = None
+
+    def _api(self, handler: Any) -> Any:
+        async def endpoint(request: Request) -> Response:
+            body = await request.body()
+            with self.lock:
+                self.log(request)
+                if self.throttle_state.take():
+                    response = graph_error(429, "TooManyRequests", "Too many requests. Please try again later.")
+                    response.headers["Retry-After"] = str(self.throttle_state.retry_after)
+                    return response
+                if self.outage_state.take():
+                    response = graph_error(self.outage_status, "ServiceNotAvailable", "The service is unavailable.")
+                    if self.outage_retry is not None:
+                        response.headers["Retry-After"] = str(self.outage_retry)
+                    return response
+                status = self.tokens.access_status(request)
+                if status != "ok":
+                    return graph_error(401, "InvalidAuthenticationToken", AUTH_MESSAGES[status])
+                result: Response = handler(request, body)
+                return result
+
+        return endpoint
+
+    # -- identity platform ---------------------------------------------------------------------------------
+    async def _authorize(self, request: Request) -> Response:
+        q = request.query_params
+        with self.lock:
+            self.log(request)
+            if q.get("client_id") != self.client_id or not q.get("redirect_uri"):
+                return Response("AADSTS700016: Application not found in the directory.", status_code=400)
+            params = {"state": q.get("state", "")}
+            if self.consent_error:
+                params |= {"error": self.consent_error, "error_description": "AADSTS65004: User declined to consent."}
+            else:
+                grant = Grant(self.client_id, q["redirect_uri"], q.get("scope", ""))
+                params |= {"code": self.tokens.issue_code(grant), "session_state": str(uuid.uuid4())}
+        sep = "&" if "?" in q["redirect_uri"] else "?"
+        return RedirectResponse(q["redirect_uri"] + sep + urlencode(params), status_code=302)
+
+    async def _token(self, request: Request) -> Response:
+        form = await request.form()
+        with self.lock:
+            self.log(request)
+            if form.get("client_id") != self.client_id:
+                return aad_error(400, "unauthorized_client", 700016, "Application not found in the directory.")
+            if form.get("client_secret") != self.client_secret:
+                return aad_error(401, "invalid_client", 7000215, "Invalid client secret provided.")
+            grant_type = form.get("grant_type")
+            if grant_type == "authorization_code":
+                grant = self.tokens.redeem_code(str(form.get("code", "")))
+                if grant is None:
+                    return aad_error(400, "invalid_grant", 70000, "The provided authorization code is invalid.")
+                if form.get("redirect_uri") != grant.redirect_uri:
+                    return aad_error(400, "invalid_grant", 50148, "The redirect_uri does not match the request.")
+            elif grant_type == "refresh_token":
+                found = self.tokens.grant_for_refresh(str(form.get("refresh_token", "")))
+                if found is None:
+                    return aad_error(400, "invalid_grant", 50173, "The provided grant has expired due to revocation.")
+                grant = found
+            else:
+                return aad_error(400, "unsupported_grant_type", 70003, "The app requested an unsupported grant type.")
+            return JSONResponse(
+                {
+                    "token_type": "Bearer",
+                    "scope": str(form.get("scope") or grant.scope),
+                    "expires_in": self.tokens.access_ttl,
+                    "ext_expires_in": self.tokens.access_ttl,
+                    "access_token": self.tokens.issue_access(),
+                    "refresh_token": self.tokens.issue_refresh(grant),  # Microsoft rotates refresh tokens.
+                }
+            )
+
+
+class GraphEmulator(IdentityPlatform):
     """Identity platform + Graph state; `app` is the Starlette app to serve, the other methods are test controls."""
 
     def __init__(
@@ -87,7 +168,6 @@ class GraphEmulator(EmulatorBase):
         self.events: dict[str, Item] = {}
         self.delta_tokens: dict[str, tuple[str, datetime, datetime, dict[str, str]]] = {}
         self.skip_tokens: dict[str, tuple[list[Item], str]] = {}
-        self.outage_state, self.outage_status, self.outage_retry = Outage(), 503, None
         self.user: Item = {"id": new_id(), "displayName": "Test User", "mail": user_email}
         self.user["userPrincipalName"] = user_email
         self.default_calendar_id = self.add_calendar("Calendar", is_default=True)["id"]
@@ -225,77 +305,6 @@ class GraphEmulator(EmulatorBase):
         stored["changeKey"] = secrets.token_urlsafe(12)
         stored["@odata.etag"] = f'W/"{stored["changeKey"]}"'
         stored["lastModifiedDateTime"] = datetime.now(UTC).isoformat().replace("+00:00", "Z")
-
-    def _api(self, handler: Any) -> Any:
-        async def endpoint(request: Request) -> Response:
-            body = await request.body()
-            with self.lock:
-                self.log(request)
-                if self.throttle_state.take():
-                    response = graph_error(429, "TooManyRequests", "Too many requests. Please try again later.")
-                    response.headers["Retry-After"] = str(self.throttle_state.retry_after)
-                    return response
-                if self.outage_state.take():
-                    response = graph_error(self.outage_status, "ServiceNotAvailable", "The service is unavailable.")
-                    if self.outage_retry is not None:
-                        response.headers["Retry-After"] = str(self.outage_retry)
-                    return response
-                status = self.tokens.access_status(request)
-                if status != "ok":
-                    return graph_error(401, "InvalidAuthenticationToken", AUTH_MESSAGES[status])
-                result: Response = handler(request, body)
-                return result
-
-        return endpoint
-
-    # -- identity platform ---------------------------------------------------------------------------------
-    async def _authorize(self, request: Request) -> Response:
-        q = request.query_params
-        with self.lock:
-            self.log(request)
-            if q.get("client_id") != self.client_id or not q.get("redirect_uri"):
-                return Response("AADSTS700016: Application not found in the directory.", status_code=400)
-            params = {"state": q.get("state", "")}
-            if self.consent_error:
-                params |= {"error": self.consent_error, "error_description": "AADSTS65004: User declined to consent."}
-            else:
-                grant = Grant(self.client_id, q["redirect_uri"], q.get("scope", ""))
-                params |= {"code": self.tokens.issue_code(grant), "session_state": str(uuid.uuid4())}
-        sep = "&" if "?" in q["redirect_uri"] else "?"
-        return RedirectResponse(q["redirect_uri"] + sep + urlencode(params), status_code=302)
-
-    async def _token(self, request: Request) -> Response:
-        form = await request.form()
-        with self.lock:
-            self.log(request)
-            if form.get("client_id") != self.client_id:
-                return aad_error(400, "unauthorized_client", 700016, "Application not found in the directory.")
-            if form.get("client_secret") != self.client_secret:
-                return aad_error(401, "invalid_client", 7000215, "Invalid client secret provided.")
-            grant_type = form.get("grant_type")
-            if grant_type == "authorization_code":
-                grant = self.tokens.redeem_code(str(form.get("code", "")))
-                if grant is None:
-                    return aad_error(400, "invalid_grant", 70000, "The provided authorization code is invalid.")
-                if form.get("redirect_uri") != grant.redirect_uri:
-                    return aad_error(400, "invalid_grant", 50148, "The redirect_uri does not match the request.")
-            elif grant_type == "refresh_token":
-                found = self.tokens.grant_for_refresh(str(form.get("refresh_token", "")))
-                if found is None:
-                    return aad_error(400, "invalid_grant", 50173, "The provided grant has expired due to revocation.")
-                grant = found
-            else:
-                return aad_error(400, "unsupported_grant_type", 70003, "The app requested an unsupported grant type.")
-            return JSONResponse(
-                {
-                    "token_type": "Bearer",
-                    "scope": str(form.get("scope") or grant.scope),
-                    "expires_in": self.tokens.access_ttl,
-                    "ext_expires_in": self.tokens.access_ttl,
-                    "access_token": self.tokens.issue_access(),
-                    "refresh_token": self.tokens.issue_refresh(grant),  # Microsoft rotates refresh tokens.
-                }
-            )
 
     # -- Graph ---------------------------------------------------------------------------------------------
     @staticmethod

@@ -15,16 +15,16 @@ import secrets
 import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
-from urllib.parse import urlencode
 
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse, RedirectResponse, Response
+from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from tests.emulators.common import EmulatorBase, Grant, Throttle, new_id, parse_instant
+from tests.emulators.common import Throttle as Outage
+from tests.emulators.common import new_id, parse_instant
 from tests.emulators.graph_recurrence import graph_error
-from tests.emulators.microsoft import AUTH_MESSAGES, aad_error
+from tests.emulators.microsoft import IdentityPlatform
 
 Item = dict[str, Any]
 NOT_FOUND = ("NotFound", "The meeting was not found.")
@@ -36,7 +36,7 @@ def graph_instant(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f") + "0Z"
 
 
-class TeamsEmulator(EmulatorBase):
+class TeamsEmulator(IdentityPlatform):
     """Identity platform + online meetings; `app` is the Starlette app to serve, the other methods are test
     controls. `meetings` maps a meeting id to the stored onlineMeeting."""
 
@@ -51,8 +51,6 @@ class TeamsEmulator(EmulatorBase):
         self.user: Item = {"id": str(uuid.uuid4()), "displayName": "Test User", "mail": user_email}
         self.user["userPrincipalName"] = user_email
         self.meetings: dict[str, Item] = {}
-        self.failures, self.failure_status = Throttle(), 503
-        self.failure_retry: int | None = None
         self.app = Starlette(
             routes=[
                 Route("/{tenant}/oauth2/v2.0/authorize", self._authorize, methods=["GET"]),
@@ -69,84 +67,12 @@ class TeamsEmulator(EmulatorBase):
         """Make the next `count` Graph calls (not the identity platform) answer `status`, with `Retry-After` when
         given."""
         with self.lock:
-            self.failures, self.failure_status, self.failure_retry = Throttle(count), status, retry_after
+            self.outage_state, self.outage_status, self.outage_retry = Outage(count), status, retry_after
 
     def delete_meeting(self, meeting_id: str) -> None:
         """Delete a meeting directly, as if its organizer removed it in Teams."""
         with self.lock:
             self.meetings.pop(meeting_id, None)
-
-    # -- plumbing ------------------------------------------------------------------------------------------
-    def _api(self, handler: Any) -> Any:
-        async def endpoint(request: Request) -> Response:
-            body = await request.body()
-            with self.lock:
-                self.log(request)
-                if self.throttle_state.take():
-                    response = graph_error(429, "TooManyRequests", "Too many requests. Please try again later.")
-                    response.headers["Retry-After"] = str(self.throttle_state.retry_after)
-                    return response
-                if self.failures.take():
-                    response = graph_error(self.failure_status, "ServiceNotAvailable", "The service is unavailable.")
-                    if self.failure_retry is not None:
-                        response.headers["Retry-After"] = str(self.failure_retry)
-                    return response
-                status = self.tokens.access_status(request)
-                if status != "ok":
-                    return graph_error(401, "InvalidAuthenticationToken", AUTH_MESSAGES[status])
-                result: Response = handler(request, body)
-                return result
-
-        return endpoint
-
-    # -- identity platform ---------------------------------------------------------------------------------
-    async def _authorize(self, request: Request) -> Response:
-        q = request.query_params
-        with self.lock:
-            self.log(request)
-            if q.get("client_id") != self.client_id or not q.get("redirect_uri"):
-                return Response("AADSTS700016: Application not found in the directory.", status_code=400)
-            params = {"state": q.get("state", "")}
-            if self.consent_error:
-                params |= {"error": self.consent_error, "error_description": "AADSTS65004: User declined to consent."}
-            else:
-                grant = Grant(self.client_id, q["redirect_uri"], q.get("scope", ""))
-                params |= {"code": self.tokens.issue_code(grant), "session_state": str(uuid.uuid4())}
-        sep = "&" if "?" in q["redirect_uri"] else "?"
-        return RedirectResponse(q["redirect_uri"] + sep + urlencode(params), status_code=302)
-
-    async def _token(self, request: Request) -> Response:
-        form = await request.form()
-        with self.lock:
-            self.log(request)
-            if form.get("client_id") != self.client_id:
-                return aad_error(400, "unauthorized_client", 700016, "Application not found in the directory.")
-            if form.get("client_secret") != self.client_secret:
-                return aad_error(401, "invalid_client", 7000215, "Invalid client secret provided.")
-            grant_type = form.get("grant_type")
-            if grant_type == "authorization_code":
-                grant = self.tokens.redeem_code(str(form.get("code", "")))
-                if grant is None:
-                    return aad_error(400, "invalid_grant", 70000, "The provided authorization code is invalid.")
-                if form.get("redirect_uri") != grant.redirect_uri:
-                    return aad_error(400, "invalid_grant", 50148, "The redirect_uri does not match the request.")
-            elif grant_type == "refresh_token":
-                found = self.tokens.grant_for_refresh(str(form.get("refresh_token", "")))
-                if found is None:
-                    return aad_error(400, "invalid_grant", 50173, "The provided grant has expired due to revocation.")
-                grant = found
-            else:
-                return aad_error(400, "unsupported_grant_type", 70003, "The app requested an unsupported grant type.")
-            return JSONResponse(
-                {
-                    "token_type": "Bearer",
-                    "scope": str(form.get("scope") or grant.scope),
-                    "expires_in": self.tokens.access_ttl,
-                    "ext_expires_in": self.tokens.access_ttl,
-                    "access_token": self.tokens.issue_access(),
-                    "refresh_token": self.tokens.issue_refresh(grant),  # Microsoft rotates refresh tokens.
-                }
-            )
 
     # -- Graph ---------------------------------------------------------------------------------------------
     def _revoke_sessions(self, _request: Request, _body: bytes) -> Response:

@@ -10,9 +10,8 @@ from starlette.concurrency import run_in_threadpool
 from horae.api.auth import container, public_base_url
 from horae.domain.conferencing import WIRE_NAMES
 from horae.errors import InvalidRequest, NotFound
-from horae.web import csrf
-from horae.web.common import FormField, error_page, forbidden, render
-from horae.web.dashboard import require_person
+from horae.web.common import FormField, error_page, render
+from horae.web.dashboard import require_person, signed_in_form
 
 router = APIRouter(include_in_schema=False)
 LABELS = {"zoom": "Zoom", "teams": "Microsoft Teams"}
@@ -76,9 +75,7 @@ async def invitation_choice(request: Request, token: str, kind: str) -> Response
 
 @router.post("/dashboard/conferencing/add")
 async def add_from_dashboard(request: Request, kind: FormField = "", csrf_token: FormField = "") -> Response:
-    if not csrf.valid(request, csrf_token):
-        return forbidden(request)
-    person = await require_person(request)
+    person = await signed_in_form(request, csrf_token)
     if isinstance(person, Response):
         return person
     if kind not in WIRE_NAMES:
@@ -88,9 +85,7 @@ async def add_from_dashboard(request: Request, kind: FormField = "", csrf_token:
 
 @router.post("/dashboard/conferencing/default")
 async def make_default(request: Request, profile_id: FormField = "", csrf_token: FormField = "") -> Response:
-    if not csrf.valid(request, csrf_token):
-        return forbidden(request)
-    person = await require_person(request)
+    person = await signed_in_form(request, csrf_token)
     if isinstance(person, Response):
         return person
     try:

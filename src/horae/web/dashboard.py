@@ -40,6 +40,13 @@ async def require_person(request: Request) -> SignedIn | Response:
     return RedirectResponse(f"/login?next={quote(target, safe='')}", status_code=303)
 
 
+async def signed_in_form(request: Request, csrf_token: str) -> SignedIn | Response:
+    """For every dashboard POST: a form from this site (CSRF), then a signed-in person."""
+    if not csrf.valid(request, csrf_token):
+        return forbidden(request)
+    return await require_person(request)
+
+
 def dashboard_page(request: Request, template: str, person: SignedIn, status: int = 200, **context: object) -> Response:
     """A dashboard section rendered inside the layout (`dashboard_base.html`)."""
     return render(

@@ -13,10 +13,9 @@ from starlette.concurrency import run_in_threadpool
 from horae.api.auth import container
 from horae.errors import InvalidRequest, NotFound
 from horae.services.accounts import SignedIn
-from horae.web import csrf
-from horae.web.common import FormField, error_page, forbidden
+from horae.web.common import FormField, error_page
 from horae.web.conferencing import LABELS
-from horae.web.dashboard import dashboard_page, require_person
+from horae.web.dashboard import dashboard_page, require_person, signed_in_form
 
 router = APIRouter(include_in_schema=False)
 PAGE = "/dashboard/profile"
@@ -54,9 +53,7 @@ async def profile_page(request: Request) -> Response:
 async def save_details(
     request: Request, name: FormField = "", tzid: FormField = "", csrf_token: FormField = ""
 ) -> Response:
-    if not csrf.valid(request, csrf_token):
-        return forbidden(request)
-    person = await require_person(request)
+    person = await signed_in_form(request, csrf_token)
     if isinstance(person, Response):
         return person
     try:
@@ -70,9 +67,7 @@ async def save_details(
 async def change_email(
     request: Request, email: FormField = "", password: FormField = "", csrf_token: FormField = ""
 ) -> Response:
-    if not csrf.valid(request, csrf_token):
-        return forbidden(request)
-    person = await require_person(request)
+    person = await signed_in_form(request, csrf_token)
     if isinstance(person, Response):
         return person
     try:
@@ -84,9 +79,7 @@ async def change_email(
 
 @router.post(f"{PAGE}/services/{{profile_id}}/disconnect")
 async def disconnect(request: Request, profile_id: str, csrf_token: FormField = "") -> Response:
-    if not csrf.valid(request, csrf_token):
-        return forbidden(request)
-    person = await require_person(request)
+    person = await signed_in_form(request, csrf_token)
     if isinstance(person, Response):
         return person
     try:

@@ -17,9 +17,8 @@ from horae.api.auth import container
 from horae.errors import AuthenticationFailed, InvalidRequest
 from horae.services.accounts import SignedIn
 from horae.services.mfa import MfaStatus
-from horae.web import csrf
-from horae.web.common import FormField, forbidden
-from horae.web.dashboard import dashboard_page, require_person
+from horae.web.common import FormField
+from horae.web.dashboard import dashboard_page, require_person, signed_in_form
 
 router = APIRouter(include_in_schema=False)
 PAGE = "/dashboard/security"
@@ -47,13 +46,6 @@ def _errors(exc: InvalidRequest) -> dict[str, str]:
     return {field: "; ".join(e.description for e in found) for field, found in exc.errors.items()}
 
 
-async def _signed_form(request: Request, csrf_token: str) -> SignedIn | Response:
-    """The person posting a form of this page, or the answer that turns the post away."""
-    if not csrf.valid(request, csrf_token):
-        return forbidden(request)
-    return await require_person(request)
-
-
 async def _attempt(request: Request, person: SignedIn, form: str, action: Callable[[], T]) -> T | Response:
     """Run a service call; a refusal (wrong input, a wrong password, the lock-out) shows the page again with
     the reasons beside `form`."""
@@ -79,7 +71,7 @@ async def security_page(request: Request) -> Response:
 
 @router.post(f"{PAGE}/mfa/start")
 async def start_mfa(request: Request, csrf_token: FormField = "") -> Response:
-    person = await _signed_form(request, csrf_token)
+    person = await signed_in_form(request, csrf_token)
     if isinstance(person, Response):
         return person
     status = await _attempt(request, person, "start", lambda: container(request).mfa.begin(person.person.id))
@@ -90,7 +82,7 @@ async def start_mfa(request: Request, csrf_token: FormField = "") -> Response:
 
 @router.post(f"{PAGE}/mfa/confirm")
 async def confirm_mfa(request: Request, code: FormField = "", csrf_token: FormField = "") -> Response:
-    person = await _signed_form(request, csrf_token)
+    person = await signed_in_form(request, csrf_token)
     if isinstance(person, Response):
         return person
     codes = await _attempt(request, person, "confirm", lambda: container(request).mfa.confirm(person.person.id, code))
@@ -101,7 +93,7 @@ async def confirm_mfa(request: Request, code: FormField = "", csrf_token: FormFi
 
 @router.post(f"{PAGE}/mfa/recovery-codes")
 async def replace_recovery_codes(request: Request, password: FormField = "", csrf_token: FormField = "") -> Response:
-    person = await _signed_form(request, csrf_token)
+    person = await signed_in_form(request, csrf_token)
     if isinstance(person, Response):
         return person
     services = container(request)
@@ -117,7 +109,7 @@ async def replace_recovery_codes(request: Request, password: FormField = "", csr
 async def remove_mfa(
     request: Request, password: FormField = "", code: FormField = "", csrf_token: FormField = ""
 ) -> Response:
-    person = await _signed_form(request, csrf_token)
+    person = await signed_in_form(request, csrf_token)
     if isinstance(person, Response):
         return person
     removed = await _attempt(
@@ -136,7 +128,7 @@ async def change_password(
     repeat_password: FormField = "",
     csrf_token: FormField = "",
 ) -> Response:
-    person = await _signed_form(request, csrf_token)
+    person = await signed_in_form(request, csrf_token)
     if isinstance(person, Response):
         return person
     security, token = container(request).account_security, _session_token(request)
@@ -153,7 +145,7 @@ async def change_password(
 
 @router.post(f"{PAGE}/sessions/end-others")
 async def end_other_sessions(request: Request, csrf_token: FormField = "") -> Response:
-    person = await _signed_form(request, csrf_token)
+    person = await signed_in_form(request, csrf_token)
     if isinstance(person, Response):
         return person
     security, token = container(request).account_security, _session_token(request)

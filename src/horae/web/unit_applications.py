@@ -11,8 +11,8 @@ from horae.errors import InvalidRequest
 from horae.services.accounts import SignedIn
 from horae.services.applications import NewCredentials
 from horae.web.common import FormField
-from horae.web.dashboard import dashboard_page, require_person
-from horae.web.units import UNITS, actor, attempt, field_errors, signed_in_form
+from horae.web.dashboard import dashboard_page, require_person, signed_in_form
+from horae.web.units import UNITS, actor, attempt, field_errors
 
 router = APIRouter(include_in_schema=False)
 APPS = "/dashboard/applications"

@@ -16,9 +16,8 @@ from horae.domain.organizations import Role
 from horae.errors import InvalidRequest, NotFound, PermissionDenied
 from horae.services.accounts import SignedIn
 from horae.services.organizations import Actor
-from horae.web import csrf
-from horae.web.common import FormField, forbidden
-from horae.web.dashboard import dashboard_page, require_person
+from horae.web.common import FormField
+from horae.web.dashboard import dashboard_page, require_person, signed_in_form
 
 router = APIRouter(include_in_schema=False)
 UNITS = "/dashboard/units"
@@ -31,13 +30,6 @@ class Done(Generic[T]):
     """What a service call returned, told apart from the refusal page it may have become."""
 
     value: T
-
-
-async def signed_in_form(request: Request, csrf_token: str) -> SignedIn | Response:
-    """For every POST: a form from this site (CSRF), then a signed-in person."""
-    if not csrf.valid(request, csrf_token):
-        return forbidden(request)
-    return await require_person(request)
 
 
 def refusal(request: Request, person: SignedIn, exc: NotFound | PermissionDenied) -> Response:
