@@ -39,6 +39,27 @@ class OAuthService:
     scope: str = ""  # sent with every token request when set (the Microsoft identity platform wants it)
     basic_auth: bool = False  # client credentials as HTTP Basic (Zoom) rather than in the form
 
+    @classmethod
+    def from_options(
+        cls,
+        name: str,
+        options: Mapping[str, str],
+        defaults: Mapping[str, str],
+        scope: str = "",
+        basic_auth: bool = False,
+    ) -> OAuthService:
+        """The service as a provider's options (`Settings.provider_options`) configure it, else `defaults`."""
+        return cls(
+            name=name,
+            auth_url=options.get("auth_url") or defaults["auth_url"],
+            token_url=options.get("token_url") or defaults["token_url"],
+            api_url=(options.get("api_url") or defaults["api_url"]).rstrip("/"),
+            client_id=options.get("client_id", ""),
+            client_secret=options.get("client_secret", ""),
+            scope=scope,
+            basic_auth=basic_auth,
+        )
+
 
 class OAuthApi:
     """One provider instance's connection to a service (one httpx.Client, reused). Secrets kept per connection:

@@ -34,15 +34,7 @@ class TeamsConferencing:
 
     def __init__(self, options: Mapping[str, str] | None = None) -> None:
         found = dict(options or {})
-        service = OAuthService(
-            name=self.provider_name,
-            auth_url=found.get("auth_url") or DEFAULTS["auth_url"],
-            token_url=found.get("token_url") or DEFAULTS["token_url"],
-            api_url=(found.get("api_url") or DEFAULTS["api_url"]).rstrip("/"),
-            client_id=found.get("client_id", ""),
-            client_secret=found.get("client_secret", ""),
-            scope=SCOPE,
-        )
+        service = OAuthService.from_options(self.provider_name, found, DEFAULTS, scope=SCOPE)
         self._api = OAuthApi(service, float(found.get("timeout_seconds") or 30), _graph_error)
 
     def close(self) -> None:
