@@ -124,6 +124,48 @@ def app_rotate_secret(client_id: str, grace_hours: float) -> None:
     click.echo(f"client_secret={rotated.client_secret}")
 
 
+@app.command("show")
+@click.argument("client_id")
+def app_show(client_id: str) -> None:
+    """An application's unit, redirect URIs, secrets (ids and dates, never values), connected accounts and
+    recent push deliveries: what its Owners see on the dashboard."""
+    container = _ready()
+    found = _run(lambda: container.applications.get(client_id))
+    view = _run(lambda: container.unit_applications.view(OPERATOR, found.id))
+    click.echo(f"client_id={found.client_id} name={found.name} unit={view.unit.id}")
+    click.echo(f"redirect_uris={' '.join(found.redirect_uris)}")
+    for secret in view.secrets:
+        until = secret.expires_at.isoformat() if secret.expires_at else "until revoked"
+        click.echo(f"secret\t{secret.id}\t{secret.created_at.isoformat()}\t{'active' if secret.active else 'inactive'}"
+                   f"\t{until}")  # fmt: skip
+    for account_ in view.accounts or []:
+        click.echo(f"account\t{account_.id}\t{account_.email}")
+    for delivery, attempts in view.deliveries or []:
+        click.echo(f"delivery\t{delivery.id}\t{delivery.kind}\t{delivery.status}\t{len(attempts)} attempts")
+
+
+@app.command("revoke-secret")
+@click.argument("client_id")
+@click.argument("secret_id")
+def app_revoke_secret(client_id: str, secret_id: str) -> None:
+    """Stop one client secret working at once (see `app show` for the ids; the last one cannot go)."""
+    container = _ready()
+    found = _run(lambda: container.applications.get(client_id))
+    _run(lambda: container.applications.revoke_secret(found.id, secret_id))
+    click.echo("revoked")
+
+
+@app.command("set-redirect-uris")
+@click.argument("client_id")
+@click.argument("redirect_uris", nargs=-1, required=True)
+def app_set_redirect_uris(client_id: str, redirect_uris: tuple[str, ...]) -> None:
+    """Replace an application's registered redirect URIs."""
+    container = _ready()
+    found = _run(lambda: container.applications.get(client_id))
+    _run(lambda: container.applications.set_redirect_uris(found.id, list(redirect_uris)))
+    click.echo("updated")
+
+
 @main.group()
 def account() -> None:
     """Manage people and their accounts."""
@@ -177,6 +219,21 @@ def account_change_email(email: str, new_email: str, password: str) -> None:
     settings = container.profile_settings
     _run(lambda: settings.change_email(settings.person_id(email), new_email, password))
     click.echo("updated")
+
+
+@account.command("conferencing")
+@click.argument("email")
+@click.option("--default", "make_default", default=None, metavar="PROFILE_ID", help="Make this profile the default")
+def account_conferencing(email: str, make_default: str | None) -> None:
+    """A person's conferencing profiles (id, service, name, status, default), or choose the default."""
+    container = _ready()
+    settings, profiles = container.profile_settings, container.conferencing_profiles
+    account_id = _run(lambda: settings.overview(settings.person_id(email))).account.id
+    if make_default:
+        _run(lambda: profiles.make_default(account_id, make_default))
+    for found in profiles.for_account(account_id):
+        mark = "default" if found.is_default else ""
+        click.echo(f"{found.id}\t{found.provider_name}\t{found.name}\t{found.status}\t{mark}".rstrip())
 
 
 @account.command("disconnect")

@@ -3,11 +3,14 @@ operator manages units, members and invitations without a role, and the last-Own
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pytest
 from click.testing import CliRunner, Result
 
 from horae import cli
 from horae.container import Container
+from horae.domain.conferencing import ConferencingProfile
 from horae.domain.organizations import PRE_UNITS_ID
 from horae.services.organizations import OPERATOR
 from horae.settings import Settings
@@ -103,3 +106,44 @@ def test_app_create_takes_a_unit_and_defaults_to_the_pre_units_one(horae: CliRun
     assert [(m.email, m.role) for m in container.organizations.members(OPERATOR, PRE_UNITS_ID)] == [
         ("ada@example.com", "owner")
     ]
+
+
+def test_an_applications_secrets_and_redirect_uris_from_the_cli(horae: CliRunner, container: Container) -> None:
+    made = run(horae, "app", "create", "--name", "Sync", "--redirect-uri", "https://a.example/cb")
+    client_id, first = made["client_id"], made["client_secret"]
+    second = run(horae, "app", "rotate-secret", client_id)["client_secret"]
+    shown = horae.invoke(cli.main, ["app", "show", client_id]).output
+    assert first not in shown and second not in shown  # ids and dates only
+    secrets = [line.split("\t") for line in shown.splitlines() if line.startswith("secret\t")]
+    assert len(secrets) == 2 and f"unit={PRE_UNITS_ID}" in shown
+    assert horae.invoke(cli.main, ["app", "set-redirect-uris", client_id, "https://b.example/cb"]).output == "updated\n"
+    assert "redirect_uris=https://b.example/cb" in horae.invoke(cli.main, ["app", "show", client_id]).output
+    fails(horae.invoke(cli.main, ["app", "set-redirect-uris", client_id, "not a url"]))
+    app = container.applications.get(client_id)
+    oldest = sorted(container.applications.secrets(app.id), key=lambda found: found.created_at)[0]
+    assert horae.invoke(cli.main, ["app", "revoke-secret", client_id, oldest.id]).output == "revoked\n"
+    with container.uow() as uow:
+        assert container.applications.authenticate_client(uow, client_id, second).id == app.id
+    newest = next(found for found in container.applications.secrets(app.id) if found.id != oldest.id)
+    fails(horae.invoke(cli.main, ["app", "revoke-secret", client_id, newest.id]))  # never the last one
+    fails(horae.invoke(cli.main, ["app", "revoke-secret", client_id, "sec_nothing"]))
+
+
+def test_conferencing_profiles_and_the_default_from_the_cli(horae: CliRunner, container: Container) -> None:
+    person = container.accounts.sign_up("ada@example.com", PASSWORD, "Ada")
+    with container.uow() as uow:
+        for n in (1, 2):
+            made = ConferencingProfile(f"pro_zoom{n}", person.account.id, "zoom", f"ada{n}@zoom.example", "active",
+                                       datetime.now(UTC), is_default=n == 1)  # fmt: skip
+            uow.conferencing_profiles.add(made)
+        uow.commit()
+    listed = horae.invoke(cli.main, ["account", "conferencing", "ada@example.com"]).output.splitlines()
+    assert listed == [
+        "pro_zoom1\tzoom\tada1@zoom.example\tactive\tdefault",
+        "pro_zoom2\tzoom\tada2@zoom.example\tactive",
+    ]
+    changed = horae.invoke(cli.main, ["account", "conferencing", "ada@example.com", "--default", "pro_zoom2"])
+    assert changed.output.splitlines()[1].endswith("\tdefault") and not changed.output.splitlines()[0].endswith(
+        "default"
+    )
+    fails(horae.invoke(cli.main, ["account", "conferencing", "ada@example.com", "--default", "pro_other"]))
