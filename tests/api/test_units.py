@@ -10,6 +10,7 @@ from datetime import timedelta
 
 import pytest
 from fastapi import FastAPI
+from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
 
 from horae.api.app import create_app
@@ -17,6 +18,7 @@ from horae.container import Container
 from horae.db import tables
 from horae.domain import ids
 from horae.services.organizations import OPERATOR, Actor
+from horae.web import unit_applications, units
 from tests.fakes import FakeClock
 from tests.helpers import REDIRECT, csrf_of
 from tests.units_world import BASE, PASSWORD, World, browser, build_world
@@ -143,6 +145,26 @@ def test_every_role_on_every_dashboard_route(
         assert snapshot(container, world) != before, "an allowed form did nothing"
     if who == "outsider":
         assert "Platform" not in answer.text and "Billing" not in answer.text  # nothing about the unit leaks
+
+
+def test_the_table_names_every_route_of_a_unit_or_an_application(world: World) -> None:
+    """A route added later without a row above would go untested for roles: this fails until it has one."""
+    values = {
+        "unit_id": world.unit_id,
+        "application_id": world.app_id,
+        "invitation_id": world.invitation_id,
+        "person_id": world.people["target"].id,
+        "secret_id": world.secret_ids[0],
+    }
+    in_table = {(r.method, r.path(world)) for r in ROUTES}
+    routes = [r for r in [*units.router.routes, *unit_applications.router.routes] if isinstance(r, APIRoute)]
+    served = {
+        (method, route.path.format(**values))
+        for route in routes
+        if "{unit_id}" in route.path or "{application_id}" in route.path
+        for method in route.methods - {"HEAD"}
+    }
+    assert served and served == in_table
 
 
 def test_an_outsider_cannot_tell_a_unit_from_one_that_does_not_exist(web: FastAPI, world: World) -> None:
