@@ -146,9 +146,10 @@ def _wire(settings: Settings, clock: Clock | None) -> tuple[Container, Huey]:
     )
     conferencing = ConferencingService(
         uow, clock, conference_providers, settings.builtin_conferencing, callbacks, sync.queue_write, push,
-        conferencing_profiles,
+        conferencing_profiles, calendars=providers,
     )  # fmt: skip
     events.hooks = conferencing
+    sync.conferences = conferencing  # a calendar's own conference (Google Meet) is reported back to it
     enterprise = EnterpriseService(uow, clock, oauth, credentials, providers, sync, callbacks)
     identity = IdentityService(uow, clock)
     handlers: dict[str, JobHandler] = {

@@ -12,6 +12,7 @@ from horae.domain import model
 from horae.domain.conferencing import ConferencingProfile, Meeting, Provisioned
 from horae.domain.enterprise import DelegationRequest, ServiceAccount
 from horae.domain.events import BusyRow, Event, SeriesRow
+from horae.domain.integrated import RemoteConference
 from horae.domain.managed import AvailabilityRule, AvailablePeriod
 from horae.domain.organizations import Invitation, Membership, OrganizationalUnit
 from horae.domain.paging import Selection, Window
@@ -158,6 +159,7 @@ class WriteResult:
 
     remote_id: str
     etag: str | None
+    conference: RemoteConference | None = None  # the calendar's own conference on it (Google Meet), if any
 
 
 @dataclass(frozen=True)
@@ -207,6 +209,15 @@ class ConferencingProvider(Protocol):
     def create(self, conn: Connection | None, meeting: Meeting) -> Provisioned: ...
     def update(self, conn: Connection | None, remote_id: str, meeting: Meeting) -> Provisioned: ...
     def delete(self, conn: Connection | None, remote_id: str) -> None: ...
+
+
+@runtime_checkable
+class IntegratedConferencing(Protocol):
+    """A calendar provider whose own events carry a conference it makes (Google Meet on Google Calendar):
+    `write_event` honours the event's domain.integrated.wish and reports the conference in its WriteResult,
+    and reads report it on RemoteEvent.conference."""
+
+    integrated_conferencing: str  # the conferencing key, e.g. google_meet
 
 
 @runtime_checkable

@@ -184,6 +184,25 @@ def test_moves_update_the_conference_omitted_keeps_it_none_and_delete_remove_it(
     assert gone.status_code == 202 and flaky.deleted == ["m1", "m2"]
 
 
+def test_a_full_re_upsert_asking_the_same_service_keeps_the_meeting_and_moves_it(
+    monkeypatch: pytest.MonkeyPatch, client: TestClient, container: Container, clock: FakeClock,
+    sender: RecordingSender,
+) -> None:  # fmt: skip
+    flaky = _service(monkeypatch, container)
+    ada = connect(container)
+    calendar_id = _calendar(client, ada)["calendar_id"]
+    start = _soon(clock)
+    asked = {"conferencing": {"profile_id": "integrated"}, "subscriptions": SUBSCRIPTIONS}
+    _upsert(client, ada, calendar_id, start, **asked)
+    _upsert(client, ada, calendar_id, start, **asked)  # apps often send the whole event again, unchanged
+    assert list(flaky.meetings) == ["m1"] and flaky.deleted == []
+    _upsert(client, ada, calendar_id, start + timedelta(hours=1), **asked)  # and again, moved
+    assert list(flaky.meetings) == ["m1"] and flaky.deleted == []
+    assert flaky.meetings["m1"].starts_at == start + timedelta(hours=1)
+    assert _read(client, ada)["conferencing"]["join_url"] == "https://meet.example/m1"
+    assert [c["notification"]["type"] for c in _callbacks(sender, ada)] == ["conferencing_assigned"]
+
+
 def test_explicit_details_are_written_as_given_and_announced(
     client: TestClient, container: Container, clock: FakeClock, sender: RecordingSender
 ) -> None:
@@ -257,8 +276,8 @@ def test_pycronofy_upserts_each_mode(
         seen.append(read.get("conferencing"))
     assert seen == [
         {"provider_name": "Flaky Meet", "join_url": "https://meet.example/m1"},
-        {"provider_name": "Flaky Meet", "join_url": "https://meet.example/m2"},
+        {"provider_name": "Flaky Meet", "join_url": "https://meet.example/m1"},  # integrated is the same service
         {"provider_name": "Bridge", "join_url": "https://b.example"},
         None,
     ]
-    assert flaky.deleted == ["m1", "m2"]
+    assert flaky.deleted == ["m1"]  # replaced by the explicit details

@@ -3,7 +3,8 @@
 Mirrors https://developers.google.com/calendar/api/v3/reference/events/list,
 https://developers.google.com/calendar/api/guides/sync and https://developers.google.com/calendar/api/guides/errors.
 Recurring events are never expanded (`singleEvents=false` semantics): masters carry `recurrence`, exceptions
-carry `recurringEventId` and `originalStartTime`.
+carry `recurringEventId` and `originalStartTime`. Google Meet (`conferenceData`, `conferenceDataVersion=1`) is
+in google_meet.py; a Meet left pending is made on the next read of its event.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
 from tests.emulators.common import EmulatorBase, Grant, new_id, parse_instant, query_int, rfc3339
+from tests.emulators.google_meet import MeetService, make_meet
 
 READ_ONLY = {"kind", "etag", "created", "updated", "htmlLink", "creator", "organizer", "iCalUID", "sequence", "_seq"}
 EVENT_ID = re.compile(r"^[a-v0-9]{5,1024}$")
@@ -54,6 +56,7 @@ class GoogleEmulator(EmulatorBase):
         self.pages: dict[str, tuple[list[dict[str, Any]], dict[str, Any], dict[str, Any], int]] = {}
         self.id_tokens = True  # the token endpoint adds an OpenID id_token when the scope asks for `openid`
         self.throttle_answer = (429, "rateLimitExceeded", "usageLimits")
+        self.meet = MeetService()  # its `pending` and `failures` are test controls too
         self.add_calendar(email, email, primary=True)
         self.app = Starlette(
             routes=[
@@ -321,6 +324,8 @@ class GoogleEmulator(EmulatorBase):
                 )
             since, time_min, time_max = known[1:]
         show_deleted = q.get("showDeleted", "false").lower() == "true"
+        for pending in [e for e in self.events[cal].values() if make_meet(e)]:
+            self._touch(pending)  # made now: a change the next incremental sync reports
         items = []
         for stored in sorted(self.events[cal].values(), key=lambda e: e["_seq"]):
             if stored["_seq"] <= since or not _in_window(stored, time_min, time_max):
@@ -357,6 +362,11 @@ class GoogleEmulator(EmulatorBase):
                 return google_error(400, "Invalid resource id value.", "invalid")
             if event["id"] in self.events[cal]:
                 return google_error(409, "The requested identifier already exists.", "duplicate")
+        conference, refused = self.meet.written(request.query_params, event, None)
+        if refused:
+            return google_error(400, refused, "invalid")
+        if conference is not None:
+            event["conferenceData"] = conference
         return JSONResponse(self.add_event(cal, event))
 
     def _instance(self, cal: str | None, event_id: str, store: bool) -> dict[str, Any] | None:
@@ -395,6 +405,8 @@ class GoogleEmulator(EmulatorBase):
         if stored is None:
             return google_error(404, "Not Found", "notFound")
         if request.method == "GET":
+            if make_meet(stored):
+                self._touch(stored)
             return JSONResponse(self._public(stored))
         if_match = request.headers.get("if-match")
         if if_match and if_match != "*" and if_match != stored["etag"]:
@@ -402,11 +414,16 @@ class GoogleEmulator(EmulatorBase):
         event, problem = _parse_event(body)
         if problem:
             return problem
+        conference, refused = self.meet.written(request.query_params, event, stored.get("conferenceData"))
+        if refused:
+            return google_error(400, refused, "invalid")
         kept = ("kind", "id", "iCalUID", "created", "creator", "organizer", "sequence", "_seq")
         # An instance stays an instance of its series whatever the new body says.
         keep = {k: stored[k] for k in (*kept, "recurringEventId", "originalStartTime") if k in stored}
         stored.clear()
         stored.update(keep | {"status": "confirmed"} | {k: v for k, v in event.items() if k not in READ_ONLY | {"id"}})
+        if conference is not None:
+            stored["conferenceData"] = conference
         stored["sequence"] += 1
         return JSONResponse(self._touch(stored))
 

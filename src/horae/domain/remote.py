@@ -10,6 +10,7 @@ from typing import Any
 
 from horae.domain import recurrence
 from horae.domain.events import Event
+from horae.domain.integrated import RemoteConference
 from horae.domain.times import EventTime, parse_date, parse_instant
 
 
@@ -41,6 +42,7 @@ class RemoteEvent:
     cancelled: tuple[str, ...] = ()  # original starts removed by EXDATE (recurrence.key_of form)
     overrides: tuple[RemoteOverride, ...] = ()
     problems: tuple[str, ...] = ()  # what Horae could not keep (RDATE, unsupported rule parts, ...)
+    conference: RemoteConference | None = None  # the calendar's own conference on it (Google Meet)
 
     @property
     def all_day(self) -> bool:

@@ -15,10 +15,11 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 
 from horae.domain import sync_policy
 from horae.domain.events import Event
+from horae.domain.integrated import PENDING, RemoteConference
 from horae.domain.model import Calendar, Profile
 from horae.errors import ProviderAuthRejected, ProviderError, ProviderUnavailable, SyncCursorExpired
 from horae.ports import (
@@ -37,7 +38,21 @@ from horae.services.sync_apply import PENDING_WRITE, apply_calendars, apply_chan
 
 SYNC = "profile.sync"
 WRITE = "provider.write"
+# A calendar still making the conference it was asked for (Google Meet "pending"): read the calendar again then.
+CONFERENCE_RECHECK = timedelta(seconds=10)
 log = logging.getLogger(__name__)
+
+
+class ConferenceReports(Protocol):
+    """Told, in a sync or write job's transaction, of the conference a calendar keeps on an event
+    (domain/integrated.py); returns whether the event changed (the ConferencingService records it)."""
+
+    def on_calendar_conference(self, uow: UnitOfWork, event: Event, conference: RemoteConference) -> bool: ...
+
+
+class _NoReports:
+    def on_calendar_conference(self, uow: UnitOfWork, event: Event, conference: RemoteConference) -> bool:
+        return False
 
 
 @dataclass(frozen=True)
@@ -86,6 +101,7 @@ class CalendarSync:
         self._providers = providers
         self._notifier = notifier
         self.options = options or SyncOptions()
+        self.conferences: ConferenceReports = _NoReports()  # set once the conferencing service exists (bootstrap)
 
     def job_handlers(self) -> dict[str, JobHandler]:
         return {SYNC: self.run, WRITE: self.write_out}
@@ -154,7 +170,9 @@ class CalendarSync:
         uow.flush()  # new calendars exist before their events
         changed: list[Event] = []
         for calendar, result in zip(current, pulled, strict=True):
-            changed.extend(apply_changes(uow, calendar, result.changes, window, now))
+            found = apply_changes(uow, calendar, result.changes, window, now)
+            self._report_conferences(uow, found, result.changes)
+            changed.extend(found)
             calendar.sync_cursor = result.changes.cursor
             if result.full:
                 calendar.full_sync_at = now
@@ -287,9 +305,35 @@ class CalendarSync:
         else:
             result = provider.write_event(conn, calendar.remote_id, event, event.remote_id, event.remote_etag)
             self._written(uow, event, result.remote_id, result.etag)
+            if result.conference is not None:
+                self._written_conference(uow, event.id, profile.id, result.conference)
         stored_profile = uow.profiles.get(profile.id)
         if stored_profile is not None:
             self._credentials.keep(stored_profile, conn)
+
+    def _report_conferences(self, uow: UnitOfWork, changed: list[Event], changes: ProviderChanges) -> None:
+        reported = {item.remote_id: item.event.conference for item in changes.items if item.event.conference}
+        for event in changed:
+            conference = reported.get(event.remote_id or "")
+            if conference is not None and not event.deleted:
+                self.conferences.on_calendar_conference(uow, event, conference)  # notified with the sync's own
+
+    def _written_conference(
+        self, uow: UnitOfWork, event_id: str, profile_id: str, conference: RemoteConference
+    ) -> None:
+        """The calendar's answer to a write carried its conference: recorded; still being made, so the
+        profile is read again soon (the sync reports it once made)."""
+        event = uow.events.get(event_id)
+        if event is None:
+            return
+        if self.conferences.on_calendar_conference(uow, event, conference):
+            self._notifier.event_changed(uow, event, None)
+        profile = uow.profiles.get(profile_id)
+        soon = self._clock.now() + CONFERENCE_RECHECK
+        if conference.status != PENDING or profile is None or not profile.connected or profile.revoked_at:
+            return
+        if profile.next_sync_at is None or profile.next_sync_at > soon:
+            self.schedule(uow, profile, soon)
 
     def _written(self, uow: UnitOfWork, sent: Event, remote_id: str | None, etag: str | None) -> None:
         event = uow.events.get(sent.id)

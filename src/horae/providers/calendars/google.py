@@ -11,13 +11,14 @@ from urllib.parse import quote, urlencode
 
 import httpx
 
-from horae.domain import recurrence
+from horae.domain import integrated, recurrence
 from horae.domain.events import Event
 from horae.domain.times import EventTime, format_instant
 from horae.errors import ProviderAuthRejected, ProviderError, ProviderUnavailable, RemoteConflict, SyncCursorExpired
 from horae.ports import Connection, Linked, ProviderCalendar, ProviderChanges, RemoteItem, WriteResult
 from horae.providers.calendars import google_delegation as delegation
 from horae.providers.calendars import google_events as mapping
+from horae.providers.calendars import google_meet as meet
 from horae.providers.calendars.caldav_errors import parse_retry_after
 
 SCOPE = "https://www.googleapis.com/auth/calendar openid email"
@@ -51,6 +52,7 @@ class GoogleCalendarProvider:
     provider_service = "google"
     writable = True
     remote = True
+    integrated_conferencing = integrated.GOOGLE_MEET  # Meet is made along with the event (IntegratedConferencing)
     page_size = 2500  # events.list's largest page
 
     def __init__(self, options: Mapping[str, str] | None = None) -> None:
@@ -213,35 +215,40 @@ class GoogleCalendarProvider:
         events.update. A series' cancelled instances go out as EXDATE lines of the master and its moved ones
         as updates of those instances (`<master id>_<original start>`), which Google keeps as exceptions."""
         path = f"/calendars/{_quote(calendar_remote_id)}/events"
-        body = mapping.event_body(event)
+        wish = integrated.wish(event.details)  # Google Meet: made, kept or removed along with the event
+        body = meet.with_conference(mapping.event_body(event), wish)
+        query = meet.params_for(wish)
         fresh = False
-        stored = self._replace(conn, path, remote_id, body, mapping.master_etag(etag)) if remote_id else None
+        stored = self._replace(conn, path, remote_id, body, mapping.master_etag(etag), query) if remote_id else None
         if stored is None:  # new, or gone from Google for good: make it (again)
-            stored, fresh = self._insert(conn, path, event, body)
+            stored, fresh = self._insert(conn, path, event, body, query)
+        conference = meet.read_conference(stored)
         if "recurrence" not in body:
-            return WriteResult(str(stored["id"]), mapping.series_etag(stored, []))
+            return WriteResult(str(stored["id"]), mapping.series_etag(stored, []), conference)
         existing = [] if fresh else self._exceptions(conn, path, stored)
         exceptions = self._write_instances(conn, path, event, stored, existing)
-        return WriteResult(str(stored["id"]), mapping.series_etag(stored, exceptions))
+        return WriteResult(str(stored["id"]), mapping.series_etag(stored, exceptions), conference)
 
-    def _insert(self, conn: Connection, path: str, event: Event, body: dict[str, Any]) -> tuple[dict[str, Any], bool]:
+    def _insert(
+        self, conn: Connection, path: str, event: Event, body: dict[str, Any], query: dict[str, str]
+    ) -> tuple[dict[str, Any], bool]:
         event_id = mapping.event_id_for(event.event_uid)
-        response = self._call(conn, "POST", path, body={**body, "id": event_id}, expect=(409,))
+        response = self._call(conn, "POST", path, params=query, body={**body, "id": event_id}, expect=(409,))
         if response.status_code != 409:
             return _json(response), True
         # Already there: an earlier attempt landed but its answer was lost. The object is Horae's: replace it.
-        stored = self._replace(conn, path, event_id, body, None)
+        stored = self._replace(conn, path, event_id, body, None, query)
         if stored is None:
             raise ProviderError(f"Google reports event {event_id} both present and missing")
         return stored, False
 
     def _replace(
-        self, conn: Connection, path: str, remote_id: str, body: dict[str, Any], etag: str | None
+        self, conn: Connection, path: str, remote_id: str, body: dict[str, Any], etag: str | None, query: dict[str, str]
     ) -> dict[str, Any] | None:
         """events.update (a full replacement), None when Google has no such event."""
         url = f"{path}/{_quote(remote_id)}"
         conditions = {"If-Match": etag} if etag else {}
-        response = self._call(conn, "PUT", url, body=body, headers=conditions, expect=(404, 412))
+        response = self._call(conn, "PUT", url, params=query, body=body, headers=conditions, expect=(404, 412))
         if response.status_code == 412:
             # Changed on Google since Horae read it. The application asked for this change, so Horae's write
             # wins: once more against the current version (a second 412 means a race, left to the job's retry).
@@ -249,7 +256,7 @@ class GoogleCalendarProvider:
             if current is None:
                 return None
             headers = {"If-Match": str(current.get("etag"))}
-            response = self._call(conn, "PUT", url, body=body, headers=headers, expect=(404,))
+            response = self._call(conn, "PUT", url, params=query, body=body, headers=headers, expect=(404,))
         return None if response.status_code == 404 else _json(response)
 
     def _write_instances(

@@ -18,6 +18,7 @@ from horae.domain.recurrence_rules import BadRecurrence, SeriesStart, basic_date
 from horae.domain.remote import RemoteEvent, RemoteOverride
 from horae.domain.times import BadTime, EventTime, zone
 from horae.errors import ProviderError
+from horae.providers.calendars import google_meet as meet
 
 # Horae chooses the ids of the events it creates (events.insert accepts base32hex ids, 5-1024 characters), so a
 # retried insert names the same object. `horae0` + the event_uid in base32hex reads back as the event_uid;
@@ -101,6 +102,7 @@ def read_event(
         cancelled=tuple(dict.fromkeys(cancelled)),
         overrides=tuple(changes),
         problems=tuple(notes),
+        conference=meet.read_conference(master) if as_series else None,
         **fields,
     )
 
