@@ -7,7 +7,7 @@ RUNTIME_STAMP := $(VENV)/.runtime-$(shell cat requirements/runtime.txt pyproject
 DEV_STAMP := $(VENV)/.dev-$(shell cat requirements/dev.txt pyproject.toml | sha1sum | cut -c1-12)
 PIP := $(BIN)/python -m pip install --disable-pip-version-check -q
 
-.PHONY: serve test lint bench lock services clean
+.PHONY: serve test lint bench lock services clean screenshots
 
 serve: $(RUNTIME_STAMP)
 	$(BIN)/horae serve
@@ -45,6 +45,11 @@ bench: $(DEV_STAMP)
 	$(BIN)/python bench/availability.py
 	$(BIN)/python bench/sync.py
 	$(BIN)/python bench/sequencing.py
+
+# PNGs of the booking page and of Cronofy's UI Elements on Horae, desktop and phone width, into docs/screenshots/.
+screenshots: $(DEV_STAMP) services
+	source .test-services/env && $(BIN)/python scripts/screenshots_booking.py
+	source .test-services/env && $(BIN)/python scripts/screenshots_elements.py
 
 # Re-pin the dependency locks from pyproject.toml.
 lock: | $(VENV)/bin/python

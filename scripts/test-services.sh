@@ -41,6 +41,10 @@ fi
 if [ -f tests/e2e/node/package-lock.json ]; then
   (cd tests/e2e/node && npm ci --silent --no-audit --no-fund >/dev/null)
 fi
+# Cronofy's UI Elements, pinned by the lock file, for the Elements browser tests.
+if [ -f tests/e2e/elements/package-lock.json ]; then
+  (cd tests/e2e/elements && npm ci --silent --no-audit --no-fund >/dev/null)
+fi
 
 cat > "$STATE/env" <<ENV
 export HORAE_TEST_BACKENDS=sqlite,postgres

@@ -39,6 +39,7 @@ from horae.services.conferencing import ConferencingService
 from horae.services.conferencing_profiles import ConferencingProfiles
 from horae.services.connections import ConnectionService
 from horae.services.credentials import Credentials
+from horae.services.element_tokens import ElementTokenService
 from horae.services.enterprise import EnterpriseService
 from horae.services.event_reads import EventReadService
 from horae.services.events import EventService
@@ -51,6 +52,7 @@ from horae.services.organizations import OrganizationService
 from horae.services.permissions import PermissionService
 from horae.services.profile_settings import ProfileSettingsService
 from horae.services.push import PushService
+from horae.services.scheduling_links import SchedulingLinkService
 from horae.services.sync import CalendarSync, SyncOptions
 from horae.services.unit_applications import UnitApplicationService
 from horae.settings import Settings
@@ -164,6 +166,7 @@ def _wire(settings: Settings, clock: Clock | None) -> tuple[Container, Huey]:
     give_up = {**push.give_up_handlers(), **sync.give_up_handlers(), **callbacks.give_up_handlers()}
     runner = JobRunner(uow, clock, handlers, lease=lease, give_up=give_up)
     queue.bind(runner.run)
+    availability = AvailabilityService(uow, clock)
     container = Container(
         settings=settings,
         clock=clock,
@@ -174,7 +177,7 @@ def _wire(settings: Settings, clock: Clock | None) -> tuple[Container, Huey]:
         calendars=calendars,
         events=events,
         event_reads=EventReadService(uow, clock, hmac.new(key, b"horae page tokens", hashlib.sha256).digest()),
-        availability=AvailabilityService(uow, clock),
+        availability=availability,
         managed_availability=ManagedAvailabilityService(
             uow, clock, hmac.new(key, b"horae available period pages", hashlib.sha256).digest()
         ),
@@ -197,6 +200,8 @@ def _wire(settings: Settings, clock: Clock | None) -> tuple[Container, Huey]:
         account_security=AccountSecurityService(uow, clock, hasher, mailer),
         organizations=OrganizationService(uow, clock, mailer, mail_configured=bool(settings.smtp_url)),
         unit_applications=UnitApplicationService(uow, applications),
+        scheduling_links=SchedulingLinkService(uow, clock, availability, events, callbacks, box),
+        element_tokens=ElementTokenService(uow, clock, hmac.new(key, b"horae element tokens", hashlib.sha256).digest()),
     )
     return container, huey
 

@@ -14,6 +14,7 @@ from horae.services.callbacks import Callbacks
 from horae.services.conferencing import ConferencingService
 from horae.services.conferencing_profiles import ConferencingProfiles
 from horae.services.connections import ConnectionService
+from horae.services.element_tokens import ElementTokenService
 from horae.services.enterprise import EnterpriseService
 from horae.services.event_reads import EventReadService
 from horae.services.events import EventService
@@ -26,6 +27,7 @@ from horae.services.organizations import OrganizationService
 from horae.services.permissions import PermissionService
 from horae.services.profile_settings import ProfileSettingsService
 from horae.services.push import PushService
+from horae.services.scheduling_links import SchedulingLinkService
 from horae.services.sync import CalendarSync
 from horae.services.unit_applications import UnitApplicationService
 from horae.settings import Settings
@@ -65,3 +67,5 @@ class Container:
     account_security: AccountSecurityService
     organizations: OrganizationService
     unit_applications: UnitApplicationService
+    scheduling_links: SchedulingLinkService
+    element_tokens: ElementTokenService

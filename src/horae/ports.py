@@ -6,7 +6,7 @@ from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from types import TracebackType
-from typing import Protocol, Self, TypeVar, runtime_checkable
+from typing import Any, Protocol, Self, TypeVar, runtime_checkable
 
 from horae.domain import model
 from horae.domain.conferencing import ConferencingProfile, Meeting, Provisioned
@@ -19,6 +19,7 @@ from horae.domain.paging import Selection, Window
 from horae.domain.permissions import CalendarPermission, PermissionRequest
 from horae.domain.push import Channel, Delivery, DeliveryAttempt
 from horae.domain.remote import RemoteEvent
+from horae.domain.scheduling import SchedulingLink
 from horae.domain.security import LoginThrottle, MfaEnrolment, PasswordReset, RecoveryCode
 
 E = TypeVar("E")
@@ -446,6 +447,13 @@ class ApplicationActivityRepository(Protocol):
     def recent_deliveries(self, application_id: str, limit: int) -> list[Delivery]: ...
 
 
+class SchedulingLinkRepository(Repository[SchedulingLink], Protocol):
+    def by_token_digest(self, token_digest: str) -> SchedulingLink | None: ...
+    def lock_hosts(self, account_ids: Sequence[str]) -> None: ...
+    def complete(self, link_id: str, now: datetime, booking: dict[str, Any]) -> bool: ...
+    def mark_once(self, link_id: str, column: str, now: datetime) -> bool: ...
+
+
 class UnitOfWork(Protocol):
     """One transaction and the repositories that work inside it."""
 
@@ -507,6 +515,8 @@ class UnitOfWork(Protocol):
     def invitations(self) -> InvitationRepository: ...
     @property
     def app_activity(self) -> ApplicationActivityRepository: ...
+    @property
+    def scheduling_links(self) -> SchedulingLinkRepository: ...
 
     def __enter__(self) -> Self: ...
     def __exit__(

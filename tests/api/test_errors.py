@@ -17,6 +17,7 @@ from horae.api import errors as api_errors
 from horae.api.app import create_app
 from horae.container import Container
 from horae.providers.calendars import google_delegation, microsoft_client
+from horae.services import scheduling_links
 from tests.helpers import connect, make_app
 
 # Every HoraeError class, how to make one, and what the client must see: status, `error` key, extra headers.
@@ -37,6 +38,18 @@ EXPECTED: dict[type[e.HoraeError], tuple[Callable[[], e.HoraeError], int, str, d
     e.PermissionDenied: (lambda: e.PermissionDenied("the read_account scope is required"), 403, "forbidden", {}),
     e.NotFound: (lambda: e.NotFound("no calendar cal_x"), 404, "not_found", {}),
     e.Locked: (lambda: e.Locked("profile is not writable"), 423, "locked", {}),
+    scheduling_links.LinkUnavailable: (
+        lambda: scheduling_links.LinkUnavailable("This link has been used already.", "completed"),
+        423,
+        "locked",
+        {},
+    ),
+    scheduling_links.SlotTaken: (
+        lambda: scheduling_links.SlotTaken("That time is no longer available."),
+        423,
+        "locked",
+        {},
+    ),
     e.ProviderError: (lambda: e.ProviderError("the server answered 500"), 502, "bad_gateway", {}),
     e.ProviderAuthRejected: (lambda: e.ProviderAuthRejected("401 from the server"), 502, "bad_gateway", {}),
     e.SyncCursorExpired: (lambda: e.SyncCursorExpired("sync token gone"), 502, "bad_gateway", {}),

@@ -10,6 +10,7 @@ from starlette.middleware.sessions import SessionMiddleware
 
 from horae import __doc__ as horae_doc
 from horae.api import errors, openapi
+from horae.api.element_cors import ElementCors
 from horae.api.middleware import RequestContext
 from horae.api.routes import (
     availability,
@@ -17,6 +18,7 @@ from horae.api.routes import (
     calendars,
     channels,
     conferencing,
+    element_tokens,
     enterprise,
     event_reads,
     event_writes,
@@ -24,8 +26,10 @@ from horae.api.routes import (
     managed_availability,
     meta,
     oauth,
+    scheduling,
 )
 from horae.container import Container
+from horae.web import booking as booking_pages
 from horae.web import conferencing as conferencing_pages
 from horae.web import connect, dashboard, mfa_login, pages, password_reset, relink, unit_applications, units
 from horae.web import enterprise as enterprise_pages
@@ -71,6 +75,8 @@ def create_app(container: Container) -> FastAPI:
         meta,
         enterprise,
         conferencing,
+        element_tokens,
+        scheduling,
     ]
     routers = [module.router for module in api]
     for router in [
@@ -88,6 +94,7 @@ def create_app(container: Container) -> FastAPI:
         units.router,
         unit_applications.router,
         conferencing_pages.router,
+        booking_pages.router,
     ]:
         app.include_router(router)
     mount_static(app)
@@ -98,5 +105,6 @@ def create_app(container: Container) -> FastAPI:
         same_site="lax",
         https_only=container.settings.public_base_url.startswith("https://"),
     )
+    app.add_middleware(ElementCors)
     app.add_middleware(RequestContext)
     return app

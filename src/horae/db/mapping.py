@@ -6,7 +6,7 @@ from sqlalchemy import Table
 from sqlalchemy.orm import registry
 
 from horae.db import tables
-from horae.domain import conferencing, enterprise, events, managed, model, permissions, push, security
+from horae.domain import conferencing, enterprise, events, managed, model, permissions, push, scheduling, security
 from horae.domain import organizations as units
 
 mapper_registry = registry()
@@ -48,6 +48,7 @@ def start_mappers() -> None:
         (units.OrganizationalUnit, tables.organizational_units),
         (units.Membership, tables.unit_memberships),
         (units.Invitation, tables.unit_invitations),
+        (scheduling.SchedulingLink, tables.scheduling_links),
     ]
     for entity, table in pairs:
         mapper_registry.map_imperatively(entity, table)

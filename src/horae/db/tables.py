@@ -516,3 +516,22 @@ conferencing_profiles = Table(
     Column("connection", JSON, nullable=True),
     Column("sealed_credentials", Text, nullable=True),
 )
+
+scheduling_links = Table(
+    "scheduling_links",
+    metadata,
+    Column("id", ID, primary_key=True),
+    Column("kind", String(32), nullable=False),
+    Column("application_id", ID, ForeignKey("applications.id"), nullable=False, index=True),
+    Column("token_digest", String(64), nullable=False, unique=True),
+    Column("sealed_token", Text, nullable=False),
+    Column("status", String(32), nullable=False),
+    Column("spec", JSON, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("display_message", Text, nullable=True),
+    Column("completed_at", UTCDateTime, nullable=True),
+    Column("booking", JSON, nullable=True),
+    Column("no_times_suitable_at", UTCDateTime, nullable=True),
+    Column("no_times_displayed_at", UTCDateTime, nullable=True),
+    Column("host_ids", JSON, nullable=False),
+)

@@ -12,6 +12,7 @@ from horae.db import enterprise_repositories as xr
 from horae.db import event_repositories as er
 from horae.db import organization_repositories as ur
 from horae.db import repositories as r
+from horae.db import scheduling_repositories as sch
 from horae.db import security_repositories as sr
 from horae.ports import JobQueue
 
@@ -48,6 +49,7 @@ class SqlUnitOfWork:
     memberships: ur.MembershipRepository
     invitations: ur.InvitationRepository
     app_activity: ur.ApplicationActivityRepository
+    scheduling_links: sch.SchedulingLinkRepository
 
     def __init__(self, session_factory: sessionmaker[Session], queue: JobQueue) -> None:
         self._session_factory = session_factory
@@ -85,6 +87,7 @@ class SqlUnitOfWork:
         self.memberships = ur.MembershipRepository(s)
         self.invitations = ur.InvitationRepository(s)
         self.app_activity = ur.ApplicationActivityRepository(s)
+        self.scheduling_links = sch.SchedulingLinkRepository(s)
         return self
 
     def __exit__(

@@ -53,14 +53,26 @@ class AvailabilityService:
         """`periods_field` names the field the periods came in (query_periods or the legacy
         available_periods), so that errors about them name it too."""
         check(request, periods_field)
+        with self._uow() as uow:
+            query, statuses = self._read(uow, caller, request)
+        # The engine works outside the transaction: on SQLite a transaction holds the write lock.
+        return _answer(request, query, statuses)
+
+    def availability_in(self, uow: UnitOfWork, caller: Caller, request: AvailabilityRequest) -> Answer:
+        """The same answer read inside the caller's transaction (a booking re-checks its slot under a lock);
+        `request` was checked already."""
+        return _answer(request, *self._read(uow, caller, request))
+
+    def _read(
+        self, uow: UnitOfWork, caller: Caller, request: AvailabilityRequest
+    ) -> tuple[engine.Query, list[MemberStatus] | None]:
         periods = _periods(request)
         buffers = [request.buffer] + [m.buffer for g in request.groups for m in g.members if m.buffer]
         pad = max(max(b.before, b.after) for b in buffers)
         span = (min(s for s, _ in periods) - pad, max(e for _, e in periods) + pad)
-        with self._uow() as uow:
-            reader = MemberReader(uow, caller, span, request.excluded_events, self.series_cache)
-            groups = reader.groups(request.groups)
-            statuses = self._statuses(uow, reader.accounts.values()) if request.include_member_statuses else None
+        reader = MemberReader(uow, caller, span, request.excluded_events, self.series_cache)
+        groups = reader.groups(request.groups)
+        statuses = self._statuses(uow, reader.accounts.values()) if request.include_member_statuses else None
         query = engine.Query(
             groups,
             tuple(self._from_now(periods)),
@@ -69,19 +81,20 @@ class AvailabilityService:
             engine_buffer(request.buffer),
             request.max_results,
         )
-        if request.query_slots is not None:
-            found = engine.check_slots(query, [seconds(t) for t in request.query_slots])
-        elif request.response_format == "periods":
-            found = engine.find_periods(query)
-        else:
-            found = engine.find_slots(query, overlapping=request.response_format == "overlapping_slots")
-        key = "available_periods" if request.response_format == "periods" else "available_slots"
-        explanations = [engine.explain(query, seconds(t)) for t in request.explain] if request.explain else None
-        return Answer(key, found, statuses, explanations)
+        return query, statuses
 
     def sequenced(self, caller: Caller, request: SequenceRequest, periods_field: str) -> list[tuple[Placed, ...]]:
         """Complete sequences: one slot per step in ordinal order, each gap within the steps' bounds."""
         check_sequence(request, periods_field)
+        with self._uow() as uow:
+            steps = self._steps(uow, caller, request)
+        return find_sequences(steps, request.max_results)
+
+    def sequenced_in(self, uow: UnitOfWork, caller: Caller, request: SequenceRequest) -> list[tuple[Placed, ...]]:
+        """The same sequences read inside the caller's transaction; `request` was checked already."""
+        return find_sequences(self._steps(uow, caller, request), request.max_results)
+
+    def _steps(self, uow: UnitOfWork, caller: Caller, request: SequenceRequest) -> list[Step]:
         ordered = sorted(request.steps, key=lambda step: step.ordinal)
         shared = None if request.periods is None else normalize(_spans(request.periods))
         step_periods = []
@@ -92,24 +105,22 @@ class AvailabilityService:
         pad = max(max(s.buffer.before, s.buffer.after) for s in ordered)
         every = [span for periods in step_periods for span in periods or []] or [(0, 0)]
         span = (min(s for s, _ in every) - pad, max(e for _, e in every) + pad)
-        with self._uow() as uow:
-            reader = MemberReader(uow, caller, span, cache=self.series_cache)
-            steps = [
-                Step(
-                    step.step_id,
-                    engine.Query(
-                        reader.groups(step.groups),
-                        tuple(periods or ()),
-                        step.duration,
-                        step.interval,
-                        engine_buffer(step.buffer),
-                    ),
-                    gap_before=(step.buffer.before, step.buffer.before_max),
-                    gap_after=(step.buffer.after, step.buffer.after_max),
-                )
-                for step, periods in zip(ordered, step_periods, strict=True)
-            ]
-        return find_sequences(steps, request.max_results)
+        reader = MemberReader(uow, caller, span, cache=self.series_cache)
+        return [
+            Step(
+                step.step_id,
+                engine.Query(
+                    reader.groups(step.groups),
+                    tuple(periods or ()),
+                    step.duration,
+                    step.interval,
+                    engine_buffer(step.buffer),
+                ),
+                gap_before=(step.buffer.before, step.buffer.before_max),
+                gap_after=(step.buffer.after, step.buffer.after_max),
+            )
+            for step, periods in zip(ordered, step_periods, strict=True)
+        ]
 
     def _from_now(self, periods: Iterable[tuple[int, int]]) -> list[tuple[int, int]]:
         """The periods without their past: a time that has gone is never offered."""
@@ -135,6 +146,18 @@ class AvailabilityService:
             synced = None if not times or any(t is None for t in times) else min(t for t in times if t is not None)
             found.append(MemberStatus(account.id, status, synced))
         return found
+
+
+def _answer(request: AvailabilityRequest, query: engine.Query, statuses: list[MemberStatus] | None) -> Answer:
+    if request.query_slots is not None:
+        found = engine.check_slots(query, [seconds(t) for t in request.query_slots])
+    elif request.response_format == "periods":
+        found = engine.find_periods(query)
+    else:
+        found = engine.find_slots(query, overlapping=request.response_format == "overlapping_slots")
+    key = "available_periods" if request.response_format == "periods" else "available_slots"
+    explanations = [engine.explain(query, seconds(t)) for t in request.explain] if request.explain else None
+    return Answer(key, found, statuses, explanations)
 
 
 def _spans(periods: Iterable[Period]) -> list[tuple[int, int]]:

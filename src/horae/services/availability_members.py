@@ -76,7 +76,8 @@ class MemberReader:
     def _load(self, subs: Sequence[str]) -> None:
         """The members' accounts, if the caller may read their free/busy: with an account token only its
         own account (and with read_free_busy); with the API key any account that granted the application
-        read_free_busy. Unknown and unauthorized subs get the same answer. Then their calendars and what
+        read_free_busy (with an element token, only among its subs). Unknown and unauthorized subs get the
+        same answer. Then their calendars and what
         makes those busy over the query's span."""
         new = [sub for sub in dict.fromkeys(subs) if sub not in self.accounts]
         if not new:
@@ -86,7 +87,8 @@ class MemberReader:
                 raise PermissionDenied("the read_free_busy scope is required")
             allowed = {sub for sub in new if sub == self.caller.account_id}
         else:
-            grants = self.uow.grants.active_for_accounts(new, self.caller.application_id)
+            asked = new if self.caller.subs is None else [sub for sub in new if sub in self.caller.subs]
+            grants = self.uow.grants.active_for_accounts(asked, self.caller.application_id) if asked else []
             allowed = {g.account_id for g in grants if READ_FREE_BUSY in scopes.effective(g.scope.split())}
         found = {a.id: a for a in self.uow.accounts.many(sorted(allowed))} if allowed else {}
         missing = [sub for sub in new if sub not in found]

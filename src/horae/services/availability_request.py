@@ -21,11 +21,13 @@ RESPONSE_FORMATS = ("periods", "slots", "overlapping_slots")
 
 @dataclass(frozen=True)
 class Caller:
-    """Who asks: an application by its API key (no account), or an account's access token for one."""
+    """Who asks: an application by its API key (no account), or an account's access token for one; with an
+    element token, the application limited to the token's `subs`."""
 
     application_id: str
     account_id: str | None = None
     permissions: frozenset[str] = frozenset()
+    subs: frozenset[str] | None = None  # None: any account that granted the application access
 
 
 @dataclass(frozen=True)

@@ -127,37 +127,50 @@ class EventService:
             assert master is not None
             return master
         with self._uow() as uow:
-            calendar, profile = self._calendars.calendar_for_write(uow, ctx, calendar_id)
-            now = self._clock.now()
-            if data.event_id:
-                event = uow.events.managed(calendar.id, ctx.application_id, data.event_id)
-            else:
-                found = uow.events.by_uid(data.event_uid or "")
-                event = found if found is not None and found.calendar_id == calendar.id and not found.deleted else None
-                self._may_change(uow, ctx, calendar.id, event, "editing")
-                if event is None:
-                    raise NotFound(f"no event {data.event_uid} in calendar {calendar_id}")
-            if event is None:
-                event = Event(
-                    id=ids.new_id("evr"),
-                    calendar_id=calendar.id,
-                    account_id=calendar.account_id,
-                    event_uid=ids.new_id("evt"),
-                    summary=data.summary,
-                    all_day=data.start.all_day,
-                    created_at=now,
-                    updated_at=now,
-                    event_id=data.event_id,
-                    application_id=ctx.application_id,
-                )
-                uow.events.add(event)
-            apply(event, data, now)
-            event.changed_by = ctx.application_id
-            self.hooks.on_upsert(uow, event, calendar, profile, data, ctx)
-            self._outbound(uow, profile, event)
-            self._notifier.event_changed(uow, event, ctx.application_id)
+            event = self._write(uow, ctx, calendar_id, data)
             uow.commit()
             return event
+
+    def upsert_in(self, uow: UnitOfWork, ctx: AccessContext, calendar_id: str, data: EventInput) -> Event:
+        """An upsert by event_id inside the caller's transaction (a booking writes its events with the
+        slot it locked): provider writes, conferencing and notifications are queued in it as for the API."""
+        ctx.require("create_event")
+        check_input(data)
+        if data.instance is not None or not data.event_id:
+            raise InvalidRequest.single("event_id", "errors.required", "event_id must be specified")
+        return self._write(uow, ctx, calendar_id, data)
+
+    def _write(self, uow: UnitOfWork, ctx: AccessContext, calendar_id: str, data: EventInput) -> Event:
+        calendar, profile = self._calendars.calendar_for_write(uow, ctx, calendar_id)
+        now = self._clock.now()
+        if data.event_id:
+            event = uow.events.managed(calendar.id, ctx.application_id, data.event_id)
+        else:
+            found = uow.events.by_uid(data.event_uid or "")
+            event = found if found is not None and found.calendar_id == calendar.id and not found.deleted else None
+            self._may_change(uow, ctx, calendar.id, event, "editing")
+            if event is None:
+                raise NotFound(f"no event {data.event_uid} in calendar {calendar_id}")
+        if event is None:
+            event = Event(
+                id=ids.new_id("evr"),
+                calendar_id=calendar.id,
+                account_id=calendar.account_id,
+                event_uid=ids.new_id("evt"),
+                summary=data.summary,
+                all_day=data.start.all_day,
+                created_at=now,
+                updated_at=now,
+                event_id=data.event_id,
+                application_id=ctx.application_id,
+            )
+            uow.events.add(event)
+        apply(event, data, now)
+        event.changed_by = ctx.application_id
+        self.hooks.on_upsert(uow, event, calendar, profile, data, ctx)
+        self._outbound(uow, profile, event)
+        self._notifier.event_changed(uow, event, ctx.application_id)
+        return event
 
     def delete(self, ctx: AccessContext, calendar_id: str, event_id: str | None, event_uid: str | None) -> None:
         ctx.require("delete_event")
