@@ -67,7 +67,7 @@ def mail_catcher(user: str = "", password: str = "") -> Iterator[MailCatcher]:
         ok = isinstance(data, LoginPassword) and (data.login.decode(), data.password.decode()) == (user, password)
         if ok:
             catcher.logins.append(data.login.decode())
-        return AuthResult(success=ok)
+        return AuthResult(success=ok, handled=False)  # handled=True would mean "already answered": no 535, a hang
 
     options: dict[str, Any] = {}
     if user:

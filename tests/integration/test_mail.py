@@ -4,6 +4,7 @@ the stand-in that only logs when no server is configured."""
 from __future__ import annotations
 
 import logging
+import smtplib
 
 import pytest
 
@@ -33,8 +34,9 @@ def test_credentials_in_the_url_log_in_and_are_decoded() -> None:
         assert catcher.logins == ["mailer"]
         assert "p@ss" not in repr(mailer) and "word" not in repr(mailer)
         refused = SmtpMailer(catcher.url("mailer", "wrong"), "horae@example.org")
-        with pytest.raises(OSError):  # smtplib's errors are OSErrors: what the Mailer port promises
+        with pytest.raises(OSError) as raised:  # smtplib's errors are OSErrors: what the Mailer port promises
             refused.send("ada@example.com", "Hello", "Hi")
+        assert isinstance(raised.value, smtplib.SMTPAuthenticationError)  # refused, not timed out
 
 
 def test_an_unreachable_server_raises_an_os_error() -> None:

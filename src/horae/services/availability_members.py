@@ -36,6 +36,31 @@ def engine_buffer(spec: BufferSpec) -> Buffer:
     return Buffer(spec.before, spec.after)
 
 
+def readable_accounts(uow: UnitOfWork, caller: Caller, subs: Sequence[str]) -> dict[str, Account]:
+    """The accounts of `subs`, if the caller may read their free/busy: with an account token only its own
+    account (and with read_free_busy); with the API key any account that granted the application
+    read_free_busy (with an element token, only among its subs). Unknown and unauthorized subs get the
+    same 422, so neither can be told from the other."""
+    new = list(dict.fromkeys(subs))
+    if caller.account_id is not None:
+        if READ_FREE_BUSY not in caller.permissions:
+            raise PermissionDenied("the read_free_busy scope is required")
+        allowed = {sub for sub in new if sub == caller.account_id}
+    else:
+        asked = new if caller.subs is None else [sub for sub in new if sub in caller.subs]
+        grants = uow.grants.active_for_accounts(asked, caller.application_id) if asked else []
+        allowed = {g.account_id for g in grants if READ_FREE_BUSY in scopes.effective(g.scope.split())}
+    found = {a.id: a for a in uow.accounts.many(sorted(allowed))} if allowed else {}
+    missing = [sub for sub in new if sub not in found]
+    if missing:
+        raise InvalidRequest.single(
+            PARTICIPANTS,
+            "errors.unknown_sub",
+            f"not accounts that granted this application read_free_busy: {', '.join(missing[:5])}",
+        )
+    return found
+
+
 @dataclass
 class MemberReader:
     """Reads members inside one unit of work: accounts, grants, calendars and busy rows in bulk, once for
@@ -74,30 +99,12 @@ class MemberReader:
         )
 
     def _load(self, subs: Sequence[str]) -> None:
-        """The members' accounts, if the caller may read their free/busy: with an account token only its
-        own account (and with read_free_busy); with the API key any account that granted the application
-        read_free_busy (with an element token, only among its subs). Unknown and unauthorized subs get the
-        same answer. Then their calendars and what
-        makes those busy over the query's span."""
+        """The members' accounts (readable_accounts), then their calendars and what makes those busy over
+        the query's span."""
         new = [sub for sub in dict.fromkeys(subs) if sub not in self.accounts]
         if not new:
             return
-        if self.caller.account_id is not None:
-            if READ_FREE_BUSY not in self.caller.permissions:
-                raise PermissionDenied("the read_free_busy scope is required")
-            allowed = {sub for sub in new if sub == self.caller.account_id}
-        else:
-            asked = new if self.caller.subs is None else [sub for sub in new if sub in self.caller.subs]
-            grants = self.uow.grants.active_for_accounts(asked, self.caller.application_id) if asked else []
-            allowed = {g.account_id for g in grants if READ_FREE_BUSY in scopes.effective(g.scope.split())}
-        found = {a.id: a for a in self.uow.accounts.many(sorted(allowed))} if allowed else {}
-        missing = [sub for sub in new if sub not in found]
-        if missing:
-            raise InvalidRequest.single(
-                PARTICIPANTS,
-                "errors.unknown_sub",
-                f"not accounts that granted this application read_free_busy: {', '.join(missing[:5])}",
-            )
+        found = readable_accounts(self.uow, self.caller, new)
         self.accounts.update(found)
         owners: dict[str, Account] = {}
         for calendar in self.uow.calendars.for_accounts(list(found)):

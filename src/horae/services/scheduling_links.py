@@ -24,6 +24,7 @@ from horae.domain.times import format_instant
 from horae.errors import InvalidRequest, Locked, NotFound, Problems
 from horae.ports import Clock, SecretBox, UnitOfWork, UnitOfWorkFactory
 from horae.services.availability import AvailabilityService
+from horae.services.availability_members import readable_accounts
 from horae.services.availability_request import (
     AvailabilityRequest,
     Caller,
@@ -76,8 +77,8 @@ class LinkPlan:
     callback_urls: dict[str, str] = field(default_factory=dict)  # completed, no_times_suitable, ...
     completed_redirect: str | None = None
 
-    def hosts(self) -> list[str]:
-        """Everyone whose time a booking takes: the participants and the target calendars' owners."""
+    def participants(self) -> list[str]:
+        """Every member of the availability query (of every step, for a sequence)."""
         groups = (
             self.query.groups
             if self.query is not None
@@ -85,8 +86,11 @@ class LinkPlan:
             if self.sequence is not None
             else ()
         )
-        subs = {m.sub for g in groups for m in g.members} | {t.sub for t in self.targets}
-        return sorted(subs)
+        return sorted({m.sub for g in groups for m in g.members})
+
+    def hosts(self) -> list[str]:
+        """Everyone whose time a booking takes: the participants and the target calendars' owners."""
+        return sorted({*self.participants(), *(t.sub for t in self.targets)})
 
 
 @dataclass(frozen=True)
@@ -127,7 +131,8 @@ class SchedulingLinkService:
                     check(plan.query, plan.periods_field)
                 if plan.sequence is not None:
                     check_sequence(plan.sequence, plan.periods_field)
-                self._find(uow, caller, plan)  # unknown or unauthorized participants
+                # Unknown or unauthorized participants; their times are read only when the page is visited.
+                readable_accounts(uow, caller, plan.participants())
             except InvalidRequest as exc:
                 raise InvalidRequest({f"availability.{k}": v for k, v in exc.errors.items()}) from exc
             self._check_targets(uow, application_id, plan.targets)
