@@ -3,7 +3,6 @@ from which origin; and what they may not do."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 
 import pycronofy
@@ -11,33 +10,13 @@ import pytest
 from fastapi.testclient import TestClient
 
 from horae.container import Container
+from tests.api.test_availability import DAY, ada, bob, fixed_now, key
 from tests.fakes import FakeClock
-from tests.helpers import Connected, PycronofyViaTestClient, authorize, connect
+from tests.helpers import Connected, PycronofyViaTestClient, connect
 
-NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
-DAY = {"start": "2026-12-01T09:00:00Z", "end": "2026-12-01T17:00:00Z"}
 ORIGIN = "http://127.0.0.1:5173"
 ELEMENT = {"Cronofy-Element": "v1.67.7, agenda"}
-
-
-@pytest.fixture(autouse=True)
-def fixed_now(clock: FakeClock) -> None:
-    clock.current = NOW
-
-
-@pytest.fixture
-def ada(container: Container) -> Connected:
-    return connect(container, "ada@example.com")
-
-
-@pytest.fixture
-def bob(container: Container, ada: Connected) -> Connected:
-    person = container.accounts.sign_up("bob@example.com", "correct horse battery", "Bob")
-    return authorize(container, ada.app, person.account.id)
-
-
-def key(who: Connected) -> dict[str, str]:
-    return {"Authorization": f"Bearer {who.app.client_secret}"}
+__all__ = ["ada", "bob", "fixed_now"]  # fixtures shared with the availability tests
 
 
 def issue(client: TestClient, who: Connected, permissions: list[str], subs: list[str], origin: str = ORIGIN) -> str:
