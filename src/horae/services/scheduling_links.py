@@ -235,12 +235,11 @@ class SchedulingLinkService:
                 self._callbacks.queue(uow, link.application_id, url, body, f"{_name(link)}.{kind}")
             uow.commit()
 
-    def book(self, token: str, plan: LinkPlan, starts: tuple[int, ...], invitee_tzid: str) -> Booked:
-        """Book the slot whose step starts are `starts`, in one transaction: the hosts locked, the slot
-        found again among the options under the lock, the events written, the link completed and the
-        completed callback queued. SlotTaken when it is no longer available, LinkUnavailable when the
-        link was completed or disabled meanwhile."""
-        link = self.open(token)
+    def book(self, link: SchedulingLink, plan: LinkPlan, starts: tuple[int, ...], invitee_tzid: str) -> Booked:
+        """Book the slot whose step starts are `starts`, in one transaction: the hosts locked, the link read
+        again and the slot found again among the options under the lock, the events written, the link
+        completed and the completed callback queued. SlotTaken when it is no longer available,
+        LinkUnavailable when the link was completed or disabled meanwhile."""
         _require_open(link)
         with self._uow() as uow:
             uow.scheduling_links.lock_hosts(link.host_ids)

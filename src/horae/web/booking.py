@@ -59,6 +59,20 @@ def _closed(request: Request, exc: LinkUnavailable) -> Response:
     return render(request, "booking_closed.html", status, message=exc.message)
 
 
+async def _options(request: Request, link: SchedulingLink, plan: LinkPlan) -> list[Slot] | Response:
+    """The slots the page offers now, or the page saying why there are none to offer."""
+    try:
+        return await run_in_threadpool(container(request).scheduling_links.options, link, plan)
+    except LinkUnavailable as exc:
+        return _closed(request, exc)
+    except HoraeError:  # a host withdrew access or a calendar went away since the link was made
+        return error_page(request, UNUSABLE, 409)
+
+
+def _no_choice(request: Request, token: str, tz: str) -> Response:
+    return render(request, "booking_taken.html", 400, token=token, tz=tz, message="Choose a time first.")
+
+
 def _steps(plan: LinkPlan, slot: Slot, tz: ZoneInfo) -> list[dict[str, Any]]:
     """Each step of a chosen slot as the confirm page shows it: what, which day, when."""
     shown = []
@@ -76,12 +90,9 @@ async def slots_page(request: Request, token: str, tz: str | None = None) -> Res
         return loaded
     link, plan = loaded
     chosen = _zone_of(tz, plan)
-    try:
-        slots = await run_in_threadpool(container(request).scheduling_links.options, link, plan)
-    except LinkUnavailable as exc:
-        return _closed(request, exc)
-    except HoraeError:  # a host withdrew access or a calendar went away since the link was made
-        return error_page(request, UNUSABLE, 409)
+    slots = await _options(request, link, plan)
+    if isinstance(slots, Response):
+        return slots
     days = [(_day_label(d.day), d.slots) for d in by_day(slots, ZoneInfo(chosen))]
     summary = str(link.spec.get("event", {}).get("summary", ""))
     return render(
@@ -103,15 +114,11 @@ async def confirm_page(request: Request, token: str, slot: str = "", tz: str | N
         return loaded
     link, plan = loaded
     chosen = _zone_of(tz, plan)
-    starts = parse_key(slot)
-    if starts is None:
-        return render(request, "booking_taken.html", 400, token=token, tz=chosen, message="Choose a time first.")
-    try:
-        slots = await run_in_threadpool(container(request).scheduling_links.options, link, plan)
-    except LinkUnavailable as exc:
-        return _closed(request, exc)
-    except HoraeError:
-        return error_page(request, UNUSABLE, 409)
+    if parse_key(slot) is None:
+        return _no_choice(request, token, chosen)
+    slots = await _options(request, link, plan)
+    if isinstance(slots, Response):
+        return slots
     found = [s for s in slots if s.key == slot]
     if not found:
         return render(request, "booking_taken.html", 409, token=token, tz=chosen, message=TAKEN)
@@ -134,14 +141,14 @@ async def book(
     loaded = await _load(request, token)
     if isinstance(loaded, Response):
         return loaded
-    _, plan = loaded
+    link, plan = loaded
     chosen = _zone_of(tz, plan)
     starts = parse_key(slot)
     if starts is None:
-        return render(request, "booking_taken.html", 400, token=token, tz=chosen, message="Choose a time first.")
+        return _no_choice(request, token, chosen)
     service = container(request).scheduling_links
     try:
-        booked = await run_in_threadpool(service.book, token, plan, starts, chosen)
+        booked = await run_in_threadpool(service.book, link, plan, starts, chosen)
     except SlotTaken:
         return render(request, "booking_taken.html", 409, token=token, tz=chosen, message=TAKEN)
     except LinkUnavailable as exc:
