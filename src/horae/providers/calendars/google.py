@@ -14,12 +14,12 @@ import httpx
 from horae.domain import integrated, recurrence
 from horae.domain.events import Event
 from horae.domain.times import EventTime, format_instant
-from horae.errors import ProviderAuthRejected, ProviderError, ProviderUnavailable, RemoteConflict, SyncCursorExpired
+from horae.errors import ProviderAuthRejected, ProviderError, ProviderUnavailable, SyncCursorExpired
 from horae.ports import Connection, Linked, ProviderCalendar, ProviderChanges, RemoteItem, WriteResult
 from horae.providers.calendars import google_delegation as delegation
+from horae.providers.calendars import google_errors as errors
 from horae.providers.calendars import google_events as mapping
 from horae.providers.calendars import google_meet as meet
-from horae.providers.calendars.caldav_errors import parse_retry_after
 
 SCOPE = "https://www.googleapis.com/auth/calendar openid email"
 CALENDAR_SCOPE = "https://www.googleapis.com/auth/calendar"
@@ -31,11 +31,6 @@ DEFAULTS = {
 CONSUMER_DOMAINS = frozenset({"gmail.com", "googlemail.com"})
 REFRESH_MARGIN = 60  # renew an access token this many seconds before Google says it expires
 MAX_PAGES = 1000
-EXCERPT_CHARS = 300
-# 403 reasons (https://developers.google.com/calendar/api/guides/errors): the quota ones pass with time,
-# the auth ones need the person to consent again.
-BUSY_REASONS = frozenset({"rateLimitExceeded", "userRateLimitExceeded", "dailyLimitExceeded", "quotaExceeded"})
-AUTH_REASONS = frozenset({"authError", "insufficientPermissions", "ACCESS_TOKEN_SCOPE_INSUFFICIENT"})
 WRITE_ROLES = frozenset({"owner", "writer"})
 _COLOR = re.compile(r"^#[0-9a-fA-F]{6}$")
 
@@ -132,7 +127,7 @@ class GoogleCalendarProvider:
         ]
 
     def create_calendar(self, conn: Connection, name: str, color: str | None) -> ProviderCalendar:
-        created = _json(self._call(conn, "POST", "/calendars", body={"summary": name}))
+        created = errors.json_body(self._call(conn, "POST", "/calendars", body={"summary": name}))
         calendar_id = str(created["id"])
         if color and _COLOR.match(color):
             colors = {"backgroundColor": color, "foregroundColor": "#000000"}  # Google wants both or neither
@@ -204,7 +199,7 @@ class GoogleCalendarProvider:
 
     def _get(self, conn: Connection, path: str, event_id: str) -> dict[str, Any] | None:
         response = self._call(conn, "GET", f"{path}/{_quote(event_id)}", expect=(404,))
-        return None if response.status_code == 404 else _json(response)
+        return None if response.status_code == 404 else errors.json_body(response)
 
     # --- writing events ---------------------------------------------------------------------------------
 
@@ -235,7 +230,7 @@ class GoogleCalendarProvider:
         event_id = mapping.event_id_for(event.event_uid)
         response = self._call(conn, "POST", path, params=query, body={**body, "id": event_id}, expect=(409,))
         if response.status_code != 409:
-            return _json(response), True
+            return errors.json_body(response), True
         # Already there: an earlier attempt landed but its answer was lost. The object is Horae's: replace it.
         stored = self._replace(conn, path, event_id, body, None, query)
         if stored is None:
@@ -257,7 +252,7 @@ class GoogleCalendarProvider:
                 return None
             headers = {"If-Match": str(current.get("etag"))}
             response = self._call(conn, "PUT", url, params=query, body=body, headers=headers, expect=(404,))
-        return None if response.status_code == 404 else _json(response)
+        return None if response.status_code == 404 else errors.json_body(response)
 
     def _write_instances(
         self, conn: Connection, path: str, event: Event, master: Mapping[str, Any], existing: list[dict[str, Any]]
@@ -278,7 +273,7 @@ class GoogleCalendarProvider:
             if body is not None:
                 response = self._call(conn, "PUT", instance_path, body=body, expect=(404,))
                 if response.status_code != 404:
-                    by_key[key] = _json(response)
+                    by_key[key] = errors.json_body(response)
         return list(by_key.values())
 
     def delete_event(self, conn: Connection, calendar_remote_id: str, remote_id: str, etag: str | None) -> None:
@@ -298,7 +293,7 @@ class GoogleCalendarProvider:
             response = self._call(conn, "GET", path, params=query, expect=(410,) if syncing else ())
             if response.status_code == 410:
                 raise SyncCursorExpired("Google: the sync token is no longer valid, a full sync is required")
-            body = _json(response)
+            body = errors.json_body(response)
             items.extend(item for item in body.get("items") or [] if isinstance(item, dict))
             page = body.get("nextPageToken")
             if not page:
@@ -328,7 +323,7 @@ class GoogleCalendarProvider:
             self._refresh(conn)  # expired or revoked early; a refresh that fails says which
         if response.status_code < 300 or response.status_code in expect:
             return response
-        raise _error(f"Google {method} {path}", response)
+        raise errors.error_for(f"Google {method} {path}", response)
 
     def _access_token(self, conn: Connection) -> str:
         token = conn.secrets.get("access_token")
@@ -354,7 +349,7 @@ class GoogleCalendarProvider:
         form = {**form, "client_id": self._client_id, "client_secret": self._client_secret}
         response = self._send("POST", self._token_url, data=form)
         if response.status_code == 200:
-            return _json(response)
+            return errors.json_body(response)
         raise delegation.token_error(response)
 
     def _send(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
@@ -366,42 +361,6 @@ class GoogleCalendarProvider:
             ) from exc
         except (httpx.HTTPError, httpx.InvalidURL) as exc:
             raise ProviderError(f"Google {method}: {type(exc).__name__}") from exc
-
-
-def _error(what: str, response: httpx.Response) -> ProviderError:
-    status = response.status_code
-    reason, message = _google_error(response)
-    text = f"{what}: HTTP {status}{f' {reason}' if reason else ''}{f': {message}' if message else ''}"[:EXCERPT_CHARS]
-    if status == 401 or (status == 403 and reason in AUTH_REASONS):
-        return ProviderAuthRejected(text)
-    if status == 429 or status >= 500 or (status == 403 and reason in BUSY_REASONS):
-        return ProviderUnavailable(text, parse_retry_after(response.headers.get("Retry-After")))
-    if status == 412:
-        return RemoteConflict(text)
-    return ProviderError(text)
-
-
-def _google_error(response: httpx.Response) -> tuple[str, str]:
-    """The first reason and the message of Google's `{"error": {"errors": [{"reason": ...}], "message": ...}}`."""
-    try:
-        error = response.json().get("error")
-    except (ValueError, AttributeError):
-        return "", response.text[:EXCERPT_CHARS].strip()
-    if not isinstance(error, dict):
-        return "", ""
-    details = error.get("errors")
-    first = details[0] if isinstance(details, list) and details and isinstance(details[0], dict) else {}
-    return str(first.get("reason") or error.get("status") or ""), str(error.get("message") or "")
-
-
-def _json(response: httpx.Response) -> dict[str, Any]:
-    try:
-        body = response.json()
-    except ValueError as exc:
-        raise ProviderError(f"Google answered HTTP {response.status_code} with something other than JSON") from exc
-    if not isinstance(body, dict):
-        raise ProviderError(f"Google answered HTTP {response.status_code} with unexpected JSON")
-    return body
 
 
 def _quote(segment: str) -> str:

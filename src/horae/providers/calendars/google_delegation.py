@@ -19,13 +19,13 @@ from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from horae.errors import InvalidRequest, ProviderAuthRejected, ProviderError, ProviderUnavailable, UnknownUser
 from horae.ports import Connection, Linked
 from horae.providers.calendars.caldav_errors import parse_retry_after
+from horae.providers.calendars.google_errors import EXCERPT_CHARS
 
 DELEGATED_SCOPE = "https://www.googleapis.com/auth/calendar"
 JWT_BEARER = "urn:ietf:params:oauth:grant-type:jwt-bearer"
 ASSERTION_LIFETIME = 3600  # Google's longest: "a short-lived token (60 minutes)"
 KEY_FIELDS = ("client_email", "private_key", "private_key_id")
 UNKNOWN_PERSON = "Invalid email or User ID"  # Google's words when `sub` names no one in the domain
-EXCERPT_CHARS = 300
 
 Send = Callable[..., httpx.Response]  # the provider's `_send(method, url, **httpx arguments)`
 
