@@ -9,12 +9,10 @@ import base64
 import hashlib
 import hmac
 import json
-import threading
 import time
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pycronofy  # type: ignore[import-untyped]
@@ -23,6 +21,7 @@ from playwright.sync_api import Browser
 
 from tests.e2e.conftest import BROWSER_TIMEOUT_MS, Application, AuthorizePages, CallbackRecorder, Person
 from tests.e2e.processes import HoraeProcess
+from tests.integration.test_push_delivery import Receiver
 
 pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("browser")]
 
@@ -30,49 +29,20 @@ SCOPE = "read_account list_calendars read_events create_event delete_event read_
 CALLBACK_WAIT_SECONDS = 20.0
 
 
-class Receiver:
-    """A loopback endpoint keeping every POST (raw body and headers), as an application's callback URL."""
-
-    def __init__(self) -> None:
-        self.posts: list[tuple[bytes, dict[str, str]]] = []
-        receiver = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                raw = self.rfile.read(int(self.headers.get("Content-Length", "0")))
-                receiver.posts.append((raw, {k.lower(): v for k, v in self.headers.items()}))
-                self.send_response(200)
-                self.send_header("Content-Length", "0")
-                self.end_headers()
-
-            def log_message(self, format: str, *args: object) -> None:
-                return
-
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
-        self._thread.start()
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self._server.server_address[1]}/rts"
-
-    def wait(self) -> tuple[bytes, dict[str, str]]:
-        deadline = time.monotonic() + CALLBACK_WAIT_SECONDS
-        while not self.posts and time.monotonic() < deadline:
-            time.sleep(0.1)
-        assert len(self.posts) == 1, self.posts
-        return self.posts[0]
-
-    def stop(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
+def the_one_post(receiver: Receiver) -> tuple[bytes, dict[str, str]]:
+    """The raw body and headers of the one callback the receiver should get."""
+    deadline = time.monotonic() + CALLBACK_WAIT_SECONDS
+    while not receiver.received and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert len(receiver.received) == 1, receiver.received
+    return receiver.received[0].body, receiver.received[0].headers
 
 
 @pytest.fixture
 def receiver() -> Iterator[Receiver]:
     made = Receiver()
     yield made
-    made.stop()
+    made.close()
 
 
 def host(server: HoraeProcess, app: Application, pages: AuthorizePages, callback: CallbackRecorder) -> Any:
@@ -142,7 +112,7 @@ def test_an_invitee_books_a_time(
 
     events = [e for e in client.read_events(include_managed=True, tzid="Etc/UTC") if e["summary"] == "Intro call"]
     assert len(events) == 1 and events[0]["start"].endswith("T01:00:00Z")
-    raw, headers = receiver.wait()
+    raw, headers = the_one_post(receiver)
     expected = base64.b64encode(hmac.new(application.client_secret.encode(), raw, hashlib.sha256).digest()).decode()
     assert expected in headers["cronofy-hmac-sha256"].split(",")
     body = json.loads(raw)
