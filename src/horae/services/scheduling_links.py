@@ -158,9 +158,7 @@ class SchedulingLinkService:
         return self._own(link, application_id, kind)
 
     def status_by_token(self, application_id: str, kind: str, token: str) -> tuple[SchedulingLink, str]:
-        with self._uow() as uow:
-            link = uow.scheduling_links.by_token_digest(ids.digest(token)) if token else None
-        return self._own(link, application_id, kind)
+        return self._own(self._by_token(token), application_id, kind)
 
     def disable(self, application_id: str, kind: str, link_id: str, message: str) -> tuple[SchedulingLink, str]:
         """Close the link for good; later visitors see `message`. A completed link stays completed."""
@@ -205,11 +203,14 @@ class SchedulingLinkService:
 
     def open(self, token: str) -> SchedulingLink:
         """The link behind a page's token, whatever its status; NotFound for an unknown token."""
-        with self._uow() as uow:
-            link = uow.scheduling_links.by_token_digest(ids.digest(token)) if token else None
+        link = self._by_token(token)
         if link is None:
             raise NotFound("This scheduling link does not exist.")
         return link
+
+    def _by_token(self, token: str) -> SchedulingLink | None:
+        with self._uow() as uow:
+            return uow.scheduling_links.by_token_digest(ids.digest(token)) if token else None
 
     def options(self, link: SchedulingLink, plan: LinkPlan) -> list[Slot]:
         """The slots the page offers now. When there are none, the application hears so once
