@@ -45,6 +45,7 @@ bench: $(DEV_STAMP)
 	$(BIN)/python bench/availability.py
 	$(BIN)/python bench/sync.py
 	$(BIN)/python bench/sequencing.py
+	$(BIN)/python bench/booking.py
 
 # PNGs of the booking page and of Cronofy's UI Elements on Horae, desktop and phone width, into docs/screenshots/.
 screenshots: $(DEV_STAMP) services
